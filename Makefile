@@ -1,0 +1,56 @@
+# The course's commands. `make help` lists them.
+# Everything runs inside .venv, which `make` creates from the pinned lock file.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.8
+# Proves the environment matches the lock file; rebuilt when either changes.
+STAMP  := $(VENV)/.installed
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export PYTHONHASHSEED := 0
+
+.DEFAULT_GOAL := help
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench clean
+
+help:  ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: '$(PYTHON)' not found. Install Python 3.11 or newer, or run e.g. 'make PYTHON=python3.12 ...'"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: this course needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) -V 2>&1). Install a newer Python, then run e.g. 'make PYTHON=python3.11 ...'"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install the pinned dependencies
+
+book: $(STAMP)  ## build the site into _build/html (with solutions)
+	$(BIN)/python -m mlecourse.build
+	@echo "Open file://$(CURDIR)/_build/html/index.html"
+
+book-nosolutions: $(STAMP)  ## build the site without solutions, for a workshop
+	$(BIN)/python -m mlecourse.build --no-solutions
+	@echo "Open file://$(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)  ## everything: notebooks, workbooks, checks, data, the book
+	$(BIN)/python -m pytest
+
+exercises: $(STAMP)  ## regenerate exercises/ from solutions/
+	$(BIN)/python -m mlecourse.workbooks generate
+
+lab: $(STAMP)  ## open JupyterLab on your own copies of the workbooks (in work/)
+	$(BIN)/python -m mlecourse.workbooks copy-to-work
+	cd work && ../$(BIN)/jupyter lab
+
+doctor: $(STAMP)  ## check this machine is ready for the course
+	$(BIN)/python -m mlecourse.doctor
+
+bench: $(STAMP)  ## time every notebook and its slowest cell
+	$(BIN)/python -m mlecourse.bench
+
+clean:  ## remove the built site and caches (keeps .venv)
+	rm -rf _build .pytest_cache

@@ -1,0 +1,44 @@
+"""``make book``: build the site with warnings as errors.
+
+A failing cell, a broken cross-reference or an unknown citation is a warning,
+and a warning fails the build. ``--no-solutions`` builds a workshop copy of
+the site without worked solutions, into ``_build/nosolutions``.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from .paths import ROOT
+
+
+def command(no_solutions: bool = False, output: Path | None = None, root: Path = ROOT) -> list[str]:
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(root), "--warningiserror", "--nitpick", "--keep-going",
+           "--builder", "html"]
+    if no_solutions:
+        config = yaml.safe_load((root / "_config.yml").read_text())
+        config["sphinx"]["config"]["mlecourse_hide_solutions"] = True
+        variant = root / "_build" / "_config.nosolutions.yml"
+        variant.parent.mkdir(exist_ok=True)
+        variant.write_text(yaml.safe_dump(config, sort_keys=False))
+        cmd += ["--config", str(variant)]
+        output = output or root / "_build" / "nosolutions"
+    if output:
+        cmd += ["--path-output", str(output)]
+    return cmd
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mlecourse.build", description=__doc__)
+    parser.add_argument("--no-solutions", action="store_true", help="hide worked solutions")
+    args = parser.parse_args(argv)
+    return subprocess.call(command(args.no_solutions), cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Comparisons that explain themselves.
+
+Each function raises ``Wrong`` with a message that says what is wrong with an
+answer (its type, its shape, which label, which case) without revealing the
+expected value, or ``Unanswered`` when the placeholder is still there.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .blank import is_blank  # noqa: F401  (re-exported for checkers)
+from .result import Unanswered, Wrong
+
+
+def describe(value: Any) -> str:
+    """A short name for what a learner passed, for messages."""
+    if isinstance(value, str):
+        shown = value if len(value) <= 30 else value[:27] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, pd.DataFrame):
+        return f"a DataFrame of shape {value.shape}"
+    if isinstance(value, pd.Series):
+        return f"a Series of length {len(value)}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if value is None:
+        return "None (did the cell or function forget to return a value?)"
+    return f"{type(value).__name__} {value!r}" if np.isscalar(value) else type(value).__name__
+
+
+def _as_float(answer: Any, what: str) -> float:
+    if is_blank(answer):
+        raise Unanswered()
+    if isinstance(answer, (bool, np.bool_)):
+        raise Wrong(f"expected a number for {what}, got the boolean {answer}")
+    if isinstance(answer, (pd.Series, pd.DataFrame, np.ndarray, list, tuple)):
+        raise Wrong(f"expected a single number for {what}, got {describe(answer)}")
+    if not isinstance(answer, (int, float, np.integer, np.floating)):
+        raise Wrong(f"expected a number for {what}, got {describe(answer)}")
+    value = float(answer)
+    if math.isnan(value):
+        raise Wrong(f"{what} is NaN: a missing value got into the computation")
+    return value
+
+
+def number(answer: Any, expected: float, *, what: str, rel: float = 1e-6,
+           abs_tol: float = 1e-9, direction: bool = True) -> None:
+    """A single number, within a relative tolerance."""
+    value = _as_float(answer, what)
+    if math.isclose(value, expected, rel_tol=rel, abs_tol=abs_tol):
+        return
+    hint = ""
+    if direction:
+        hint = " (too high)" if value > expected else " (too low)"
+    raise Wrong(f"{what} is not right{hint}")
+
+
+def integer(answer: Any, expected: int, *, what: str) -> None:
+    """A count: a whole number, exactly."""
+    value = _as_float(answer, what)
+    if not value.is_integer():
+        raise Wrong(f"{what} should be a whole number, got {value}")
+    number(value, expected, what=what, rel=0, abs_tol=0)
+
+
+def _labels(index: pd.Index) -> str:
+    shown = [str(x) for x in list(index)[:5]]
+    more = "" if len(index) <= 5 else f" and {len(index) - 5} more"
+    return ", ".join(shown) + more
+
+
+def series(answer: Any, expected: pd.Series, *, what: str, rel: float = 1e-6,
+           abs_tol: float = 1e-9, ordered: bool = False) -> None:
+    """A Series with the same labels and (nearly) the same values."""
+    if is_blank(answer):
+        raise Unanswered()
+    if isinstance(answer, pd.DataFrame) and answer.shape[1] == 1:
+        raise Wrong(f"expected a Series for {what}, got a one-column DataFrame: select the column")
+    if not isinstance(answer, pd.Series):
+        raise Wrong(f"expected a pandas Series for {what}, got {describe(answer)}")
+    missing = expected.index.difference(answer.index)
+    extra = answer.index.difference(expected.index)
+    if len(missing):
+        raise Wrong(f"{what} lacks these labels: {_labels(missing)}")
+    if len(extra):
+        raise Wrong(f"{what} has labels that should not be there: {_labels(extra)}")
+    if ordered and list(answer.index) != list(expected.index):
+        raise Wrong(f"{what} has the right labels in the wrong order")
+    got = pd.to_numeric(answer.reindex(expected.index), errors="coerce")
+    if got.isna().any() and not expected.isna().any():
+        raise Wrong(f"{what} has NaN or non-numeric values, e.g. at {got[got.isna()].index[0]!r}")
+    close = np.isclose(got.to_numpy(float), expected.to_numpy(float), rtol=rel, atol=abs_tol)
+    if not close.all():
+        bad = expected.index[~close]
+        raise Wrong(f"{what} is wrong at {len(bad)} label(s), e.g. {bad[0]!r}")
+
+
+def choice(answer: Any, correct: str, explanations: dict[str, str], *, what: str = "your choice") -> None:
+    """One option out of several; a wrong option gets its own explanation."""
+    if is_blank(answer):
+        raise Unanswered()
+    options = ", ".join(repr(k) for k in explanations)
+    if not isinstance(answer, str):
+        raise Wrong(f"expected one of {options} as text, got {describe(answer)}")
+    key = answer.strip().lower()
+    if key not in explanations:
+        raise Wrong(f"{answer!r} is not an option; choose one of {options}")
+    if key != correct:
+        raise Wrong(explanations[key])
+
+
+@dataclass
+class Case:
+    """One hidden test case for a learner's function."""
+    name: str
+    args: tuple
+    verify: Callable[[Any], None]   # raises Wrong if the result is not right
+    kwargs: dict | None = None
+
+
+def function(answer: Any, cases: list[Case], *, what: str) -> None:
+    """Run a learner's function on hidden cases; report the first that fails."""
+    if is_blank(answer):
+        raise Unanswered()
+    if not callable(answer):
+        raise Wrong(f"expected a function for {what}, got {describe(answer)}")
+    for case in cases:
+        args = copy.deepcopy(case.args)
+        try:
+            result = answer(*args, **(case.kwargs or {}))
+        except NotImplementedError:
+            raise Unanswered() from None
+        except Exception as err:  # the learner's code: report it, do not crash
+            raise Wrong(f"on {case.name}, {what} raised {type(err).__name__}: {err}") from None
+        if is_blank(result):
+            raise Unanswered()
+        try:
+            case.verify(result)
+        except Wrong as err:
+            raise Wrong(f"on {case.name}: {err}") from None

@@ -1,0 +1,32 @@
+"""The three outcomes of a check, and the one-line message each prints."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
+
+
+@dataclass(frozen=True)
+class Result:
+    exercise: str
+    outcome: str
+    message: str = ""
+
+    @property
+    def correct(self) -> bool:
+        return self.outcome == CORRECT
+
+    def line(self) -> str:
+        icon = {CORRECT: "✓", INCORRECT: "✗", NOT_ATTEMPTED: "○"}[self.outcome]
+        text = f"{icon} Exercise {self.exercise}: {self.outcome}"
+        if self.outcome == NOT_ATTEMPTED:
+            text += " yet"
+        return f"{text}. {self.message}".rstrip()
+
+
+class Wrong(Exception):
+    """Raised by a checker to say what is wrong with an answer."""
+
+
+class Unanswered(Exception):
+    """Raised by a checker when the answer still holds the placeholder."""

@@ -1,0 +1,99 @@
+"""The course as data: its chapters, their timings, and a workshop schedule.
+
+Each chapter notebook keeps its overview in its own metadata, under the key
+``mlecourse``: teaching and exercise minutes, questions, objectives and key
+points. The site shows it at the top and bottom of the chapter, and the
+instructor guide adds the minutes up into a schedule, so there is one source.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+from .paths import ROOT
+
+REQUIRED = ("teaching_minutes", "exercise_minutes", "questions", "objectives", "keypoints")
+
+
+@dataclass(frozen=True)
+class Chapter:
+    path: Path
+    title: str
+    teaching_minutes: int
+    exercise_minutes: int
+    questions: list[str]
+    objectives: list[str]
+    keypoints: list[str]
+
+
+def overview(notebook_path: Path) -> dict:
+    """The ``mlecourse`` metadata of a chapter notebook, checked for completeness."""
+    meta = json.loads(Path(notebook_path).read_text())["metadata"].get("mlecourse")
+    if not meta:
+        raise ValueError(f"{notebook_path} has no 'mlecourse' metadata (timings, objectives)")
+    missing = [key for key in REQUIRED if not meta.get(key)]
+    if missing:
+        raise ValueError(f"{notebook_path}: 'mlecourse' metadata lacks {', '.join(missing)}")
+    return meta
+
+
+def _title(notebook_path: Path) -> str:
+    for cell in json.loads(notebook_path.read_text())["cells"]:
+        for line in "".join(cell["source"]).splitlines():
+            if cell["cell_type"] == "markdown" and line.startswith("# "):
+                return line[2:].strip()
+    return notebook_path.stem
+
+
+def _toc_files(node) -> list[str]:
+    """Every file named in _toc.yml, in reading order."""
+    if isinstance(node, dict):
+        found = [node["file"]] if "file" in node else []
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key, []):
+                found += _toc_files(child)
+        return found
+    return []
+
+
+def chapters() -> list[Chapter]:
+    """The chapter notebooks, in the order of the book."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    out = []
+    for name in _toc_files({"file": toc["root"], **toc}):
+        path = ROOT / f"{name}.ipynb"
+        if name.startswith("chapters/") and path.exists():
+            meta = overview(path)
+            out.append(Chapter(path, _title(path), int(meta["teaching_minutes"]),
+                               int(meta["exercise_minutes"]), meta["questions"],
+                               meta["objectives"], meta["keypoints"]))
+    return out
+
+
+def schedule(start: str = "09:30", break_after: int = 90, break_minutes: int = 15) -> list[dict]:
+    """A workshop day: each chapter's teaching and exercises, with breaks.
+
+    A break is taken once ``break_after`` minutes have passed since the last
+    one, but only between chapters, so nothing is cut in half.
+    """
+    clock = datetime.strptime(start, "%H:%M")
+    since_break, rows = 0, []
+    for chapter in chapters():
+        if since_break >= break_after:
+            rows.append({"start": clock.strftime("%H:%M"), "session": "Break",
+                         "teaching": 0, "exercises": 0, "minutes": break_minutes})
+            clock += timedelta(minutes=break_minutes)
+            since_break = 0
+        minutes = chapter.teaching_minutes + chapter.exercise_minutes
+        rows.append({"start": clock.strftime("%H:%M"), "session": chapter.title,
+                     "teaching": chapter.teaching_minutes, "exercises": chapter.exercise_minutes,
+                     "minutes": minutes})
+        clock += timedelta(minutes=minutes)
+        since_break += minutes
+    rows.append({"start": clock.strftime("%H:%M"), "session": "End", "teaching": 0,
+                 "exercises": 0, "minutes": 0})
+    return rows

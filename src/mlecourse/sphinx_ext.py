@@ -1,0 +1,125 @@
+"""The course's Sphinx extension.
+
+* Puts each chapter's overview (timing, questions, objectives) under its
+  title and its key points at its end, from the notebook's metadata.
+* ``{course-schedule}`` draws the workshop schedule from the same metadata.
+* Serves MathJax from the site, so pages render math without a network.
+* ``mlecourse_hide_solutions`` removes every worked solution, for a workshop
+  build. (sphinx-exercise's own ``hide_solutions`` leaves the code cells of a
+  gated ``{solution-start}`` block on the page, and then fails on its end.)
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import Directive
+from sphinx.util import logging
+
+from . import course
+
+logger = logging.getLogger(__name__)
+MATHJAX_FILE = "mathjax/tex-svg.js"
+
+
+def _inline(text: str) -> list[nodes.Node]:
+    """Plain text with `code` spans: enough for objectives and key points."""
+    parts = re.split(r"`([^`]+)`", text)
+    return [nodes.literal(p, p) if i % 2 else nodes.Text(p) for i, p in enumerate(parts) if p]
+
+
+def _box(title: str, classes: list[str], items: dict[str, list[str] | str]) -> nodes.admonition:
+    box = nodes.admonition(classes=["admonition", *classes])
+    box += nodes.title(title, title)
+    for label, value in items.items():
+        if isinstance(value, str):
+            para = nodes.paragraph()
+            para += nodes.strong(label, label)
+            para += nodes.Text(" " + value)
+            box += para
+            continue
+        if label:
+            box += nodes.paragraph("", "", nodes.strong(label, label))
+        bullets = nodes.bullet_list()
+        for entry in value:
+            bullets += nodes.list_item("", nodes.paragraph("", "", *_inline(entry)))
+        box += bullets
+    return box
+
+
+def hide_solutions(app, doctree) -> None:
+    if not app.config.mlecourse_hide_solutions:
+        return
+    from sphinx_exercise.nodes import solution_node
+    for node in list(doctree.findall(solution_node)):
+        node.parent.remove(node)
+
+
+def add_overview(app, doctree) -> None:
+    path = Path(app.env.doc2path(app.env.docname))
+    if path.suffix != ".ipynb" or path.parent.name != "chapters":
+        return
+    try:
+        meta = course.overview(path)
+    except ValueError as err:
+        logger.warning(str(err), location=app.env.docname)
+        return
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is None:
+        logger.warning("chapter has no title", location=app.env.docname)
+        return
+    teach, practise = int(meta["teaching_minutes"]), int(meta["exercise_minutes"])
+    timing = f"{teach} min teaching, {practise} min exercises ({teach + practise} min in all)"
+    top = _box("Overview", ["tip", "chapter-overview"], {
+        "Time:": timing, "Questions": meta["questions"], "Objectives": meta["objectives"]})
+    section.insert(1, top)
+    section += _box("Key points", ["important", "chapter-keypoints"], {"": meta["keypoints"]})
+
+
+class CourseSchedule(Directive):
+    """A table of the workshop day, computed from the chapters' metadata."""
+    has_content = False
+
+    def run(self):
+        rows = course.schedule()
+        header = ["Start", "Session", "Teaching (min)", "Exercises (min)"]
+        table = nodes.table(classes=["course-schedule"])
+        group = nodes.tgroup(cols=len(header))
+        table += group
+        group.extend(nodes.colspec(colwidth=1) for _ in header)
+        head, body = nodes.thead(), nodes.tbody()
+        head += self._row(header)
+        for r in rows:
+            body += self._row([r["start"], r["session"], str(r["teaching"] or ""),
+                               str(r["exercises"] or "")])
+        group += head
+        group += body
+        return [table]
+
+    @staticmethod
+    def _row(cells: list[str]) -> nodes.row:
+        row = nodes.row()
+        for text in cells:
+            row += nodes.entry("", nodes.paragraph(text=text))
+        return row
+
+
+def copy_mathjax(app, exception) -> None:
+    if exception or app.builder.format != "html":
+        return
+    import mathjax  # the pinned django-static-mathjax package ships MathJax 3
+    source = Path(mathjax.__path__[0]) / "static" / "mathjax" / "es5" / "tex-svg.js"
+    target = Path(app.outdir) / "_static" / MATHJAX_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def setup(app):
+    app.add_config_value("mlecourse_hide_solutions", False, "env")
+    app.connect("doctree-read", hide_solutions)
+    app.connect("doctree-read", add_overview)
+    app.connect("build-finished", copy_mathjax)
+    app.add_directive("course-schedule", CourseSchedule)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

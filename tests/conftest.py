@@ -1,0 +1,27 @@
+"""Shared test set-up.
+
+A workbook's checks must all say "correct" in solutions/ and "not attempted"
+in exercises/ (which proves no check accepts the placeholder). The check
+function reads the expectation from the environment, which the kernel that
+nbmake starts for each notebook inherits.
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+from mlecourse.checks.core import EXPECT_ENV
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+
+EXPECTATIONS = {"solutions": "correct", "exercises": "not_attempted"}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    path = Path(str(item.fspath))
+    expect = EXPECTATIONS.get(path.parent.name) if path.suffix == ".ipynb" else None
+    if expect:
+        os.environ[EXPECT_ENV] = expect
+    else:
+        os.environ.pop(EXPECT_ENV, None)

@@ -1,0 +1,142 @@
+"""The check API: every exercise accepts its reference answer, says "not
+attempted" for the placeholder, and rejects each declared plausible mistake
+with its own message. Then the comparison helpers, one behaviour each."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlecourse.checks import ____, check, grade, hint, registry
+from mlecourse.checks import compare
+from mlecourse.checks.core import EXPECT_ENV, CheckExpectationError
+from mlecourse.checks.result import Unanswered, Wrong
+
+EXERCISES = registry()
+MISTAKES = [(ex_id, i) for ex_id, ex in EXERCISES.items() for i in range(len(ex.mistakes))]
+
+
+def test_there_are_exercises():
+    assert len(EXERCISES) >= 5
+
+
+@pytest.mark.parametrize("ex_id", EXERCISES)
+def test_reference_answer_is_correct(ex_id):
+    result = grade(ex_id, EXERCISES[ex_id].reference())
+    assert result.outcome == "correct", result.line()
+
+
+@pytest.mark.parametrize("ex_id", EXERCISES)
+def test_placeholder_is_not_attempted(ex_id):
+    assert grade(ex_id, ____).outcome == "not attempted"
+
+
+@pytest.mark.parametrize("ex_id", EXERCISES)
+def test_each_exercise_has_hints_and_a_declared_mistake(ex_id):
+    ex = EXERCISES[ex_id]
+    assert len(ex.hints) >= 2 and ex.mistakes and ex.workbook
+
+
+@pytest.mark.parametrize("ex_id,index", MISTAKES)
+def test_plausible_mistake_is_rejected_with_its_message(ex_id, index):
+    make_wrong, phrase = EXERCISES[ex_id].mistakes[index]
+    result = grade(ex_id, make_wrong())
+    assert result.outcome == "incorrect", result.line()
+    assert phrase.lower() in result.message.lower(), result.line()
+
+
+@pytest.mark.parametrize("ex_id", EXERCISES)
+def test_wrong_type_says_what_was_expected(ex_id):
+    result = grade(ex_id, object())
+    assert result.outcome == "incorrect"
+    assert "expected" in result.message.lower()
+
+
+def test_check_prints_one_line(capsys, monkeypatch):
+    monkeypatch.delenv(EXPECT_ENV, raising=False)
+    ex_id = next(iter(EXERCISES))
+    check(ex_id, "surely not this")
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "incorrect" in out
+
+
+def test_unknown_exercise_lists_the_real_ones(capsys):
+    result = grade("99.9", 1)
+    assert result.outcome == "incorrect" and next(iter(EXERCISES)) in result.message
+
+
+def test_expectation_in_the_environment_makes_a_mismatch_fail(monkeypatch):
+    ex_id = next(iter(EXERCISES))
+    monkeypatch.setenv(EXPECT_ENV, "correct")
+    with pytest.raises(CheckExpectationError):
+        check(ex_id, ____)
+    monkeypatch.setenv(EXPECT_ENV, "not_attempted")
+    check(ex_id, ____)  # matches: no error
+
+
+def test_hints_come_in_order_then_point_to_the_solution(capsys):
+    ex_id, ex = next(iter(EXERCISES.items()))
+    for number in range(1, len(ex.hints) + 1):
+        hint(ex_id)
+        assert f"Hint {number} of {len(ex.hints)}" in capsys.readouterr().out
+    hint(ex_id)
+    assert "solutions/" in capsys.readouterr().out
+
+
+# --- the comparison helpers -------------------------------------------------
+
+def wrong_message(func, *args, **kwargs) -> str:
+    with pytest.raises(Wrong) as err:
+        func(*args, **kwargs)
+    return str(err.value)
+
+
+def test_number_tolerates_rounding_but_not_error():
+    compare.number(0.1 + 0.2, 0.3, what="x")
+    assert "too high" in wrong_message(compare.number, 0.31, 0.3, what="x")
+
+
+@pytest.mark.parametrize("answer,phrase", [
+    ("42", "the text"), (True, "boolean"), (np.nan, "NaN"),
+    (pd.Series([1.0]), "single number"), ([1, 2], "single number"), (None, "None")])
+def test_number_explains_a_wrong_kind_of_answer(answer, phrase):
+    assert phrase in wrong_message(compare.number, answer, 1.0, what="x")
+
+
+def test_integer_rejects_a_fraction():
+    assert "whole number" in wrong_message(compare.integer, 2.5, 2, what="the count")
+
+
+def test_series_names_missing_extra_and_wrong_labels():
+    expected = pd.Series({"a": 1.0, "b": 2.0})
+    compare.series(pd.Series({"b": 2.0, "a": 1.0 + 1e-9}), expected, what="s")
+    assert "lacks" in wrong_message(compare.series, pd.Series({"a": 1.0}), expected, what="s")
+    assert "should not be there" in wrong_message(
+        compare.series, pd.Series({"a": 1.0, "b": 2.0, "c": 3.0}), expected, what="s")
+    assert "'b'" in wrong_message(compare.series, pd.Series({"a": 1.0, "b": 9.0}), expected, what="s")
+    assert "one-column DataFrame" in wrong_message(
+        compare.series, expected.to_frame(), expected, what="s")
+
+
+def test_choice_explains_the_wrong_option():
+    explanations = {"a": "A is wrong because...", "b": "right"}
+    compare.choice(" B ", "b", explanations)
+    assert wrong_message(compare.choice, "a", "b", explanations) == "A is wrong because..."
+    assert "not an option" in wrong_message(compare.choice, "z", "b", explanations)
+
+
+def test_function_reports_the_failing_case_and_the_learners_error():
+    def verify(result):
+        if result != 4:
+            raise Wrong("not four")
+    cases = [compare.Case("two plus two", (2, 2), verify)]
+    compare.function(lambda a, b: a + b, cases, what="add")
+    assert "on two plus two: not four" == wrong_message(compare.function, lambda a, b: a * b + 1, cases, what="add")
+    message = wrong_message(compare.function, lambda a, b: 1 / 0, cases, what="add")
+    assert "ZeroDivisionError" in message
+    with pytest.raises(Unanswered):
+        compare.function(lambda a, b: ____, cases, what="add")
+
+
+def test_the_placeholder_survives_any_use():
+    assert (____ + 1) is ____ and ____.mean() is ____ and ____["x"] is ____
+    assert not ____

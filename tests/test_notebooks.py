@@ -1,0 +1,78 @@
+"""Notebook hygiene and the course's conventions, checked on every notebook."""
+import re
+
+import nbformat
+import pytest
+import yaml
+
+from mlecourse import course
+from mlecourse.checks import registry
+from mlecourse.notebook_setup import REPOSITORY, SETUP_CELL
+from mlecourse.paths import CHAPTERS_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
+
+NOTEBOOKS = sorted(p for d in (CHAPTERS_DIR, SOLUTIONS_DIR, EXERCISES_DIR) for p in d.glob("*.ipynb"))
+CHAPTERS = sorted(CHAPTERS_DIR.glob("*.ipynb"))
+WORKBOOKS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
+ids = lambda p: str(p.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_committed_clean(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    dirty = [i for i, c in enumerate(notebook.cells)
+             if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not dirty, f"cells {dirty} have outputs or execution counts: clear them"
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_first_code_cell_is_the_setup_cell(path):
+    cell = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert cell.source == SETUP_CELL
+    assert "remove-cell" in cell.metadata.get("tags", [])
+
+
+def test_setup_cell_clones_the_books_repository():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["repository"]["url"] == REPOSITORY
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_chapter_has_overview_and_a_workbook(path):
+    meta = course.overview(path)
+    assert meta["teaching_minutes"] > 0 and meta["exercise_minutes"] > 0
+    assert (SOLUTIONS_DIR / path.name).exists()
+
+
+def toc_files():
+    return set(course._toc_files({"file": "intro", **yaml.safe_load((ROOT / "_toc.yml").read_text())}))
+
+
+@pytest.mark.parametrize("path", CHAPTERS + WORKBOOKS, ids=ids)
+def test_every_chapter_and_workbook_is_in_the_book(path):
+    assert str(path.relative_to(ROOT).with_suffix("")) in toc_files()
+
+
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\d+\.\d+)["']""")
+
+
+@pytest.mark.parametrize("path", WORKBOOKS, ids=ids)
+def test_workbook_checks_each_of_its_exercises_once(path):
+    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    called = CHECK_CALL.findall(source)
+    declared = sorted(i for i, ex in registry().items() if ex.workbook == path.name)
+    assert sorted(called) == declared
+
+
+def test_every_exercise_belongs_to_a_workbook():
+    names = {p.name for p in WORKBOOKS}
+    assert {ex.workbook for ex in registry().values()} <= names
+
+
+def test_schedule_adds_up_the_chapters():
+    rows = course.schedule()
+    sessions = [r for r in rows if r["session"] not in ("Break", "End")]
+    assert sum(r["minutes"] for r in sessions) == sum(
+        c.teaching_minutes + c.exercise_minutes for c in course.chapters())
+    assert rows[-1]["session"] == "End"
