@@ -113,6 +113,8 @@ def test_series_names_missing_extra_and_wrong_labels():
     assert "should not be there" in wrong_message(
         compare.series, pd.Series({"a": 1.0, "b": 2.0, "c": 3.0}), expected, what="s")
     assert "'b'" in wrong_message(compare.series, pd.Series({"a": 1.0, "b": 9.0}), expected, what="s")
+    as_text = pd.Series({"1": 1.0, "2": 2.0})
+    assert "as text instead of whole numbers" in wrong_message(compare.series, as_text, pd.Series({1: 1.0, 2: 2.0}), what="s")
     assert "one-column DataFrame" in wrong_message(
         compare.series, expected.to_frame(), expected, what="s")
 

@@ -8,6 +8,8 @@ budgets for a 2-core laptop.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from datetime import datetime
@@ -29,13 +31,28 @@ def _seconds(cell) -> float:
     return (parse(end) - parse(start)).total_seconds()
 
 
+@contextlib.contextmanager
+def quiet_stderr():
+    """Silence what kernels print to stderr (start-up notices): a cell's own
+    error still fails the run, through nbclient."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def time_notebook(path) -> tuple[float, float, int]:
     """Wall time of a fresh run, the slowest cell's time, and its index."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     began = time.perf_counter()
-    client.execute()
+    with quiet_stderr():
+        client.execute()
     total = time.perf_counter() - began
     cells = [(_seconds(c), i) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
     slowest, index = max(cells, default=(0.0, -1))

@@ -97,3 +97,33 @@ def schedule(start: str = "09:30", break_after: int = 90, break_minutes: int = 1
     rows.append({"start": clock.strftime("%H:%M"), "session": "End", "teaching": 0,
                  "exercises": 0, "minutes": 0})
     return rows
+
+
+# The whole course, planned: number, title, notebook (without .ipynb). A page
+# appears in the book only once its notebook exists; code that points learners
+# to a chapter (the career chapter's gap list) uses this table.
+PLAN = (
+    (1, "The Machine Learning Engineer", "chapters/01_the_ml_engineer"),
+    (2, "Meet the data", "chapters/02_meet_the_data"),
+    (3, "The ML lifecycle: from a business problem to validated features", "chapters/03_lifecycle_features"),
+    (4, "Model development", "chapters/04_model_development"),
+    (5, "Deployment", "chapters/05_deployment"),
+    (6, "Monitoring and maintenance", "chapters/06_monitoring"),
+    (7, "MLOps in practice", "chapters/07_mlops"),
+    (8, "Ethics and responsible AI", "chapters/08_ethics"),
+    (9, "Skills, tools and career paths", "chapters/09_skills_tools_careers"),
+    (10, "Capstone", "chapters/10_capstone"),
+)
+
+
+def planned_chapter(number: int) -> tuple[int, str, str]:
+    """The plan's entry for chapter ``number``."""
+    for entry in PLAN:
+        if entry[0] == number:
+            return entry
+    raise KeyError(f"the course has no chapter {number}")
+
+
+def published(number: int) -> bool:
+    """True once chapter ``number``'s notebook exists."""
+    return (ROOT / f"{planned_chapter(number)[2]}.ipynb").exists()

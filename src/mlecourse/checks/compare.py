@@ -69,6 +69,17 @@ def integer(answer: Any, expected: int, *, what: str) -> None:
     number(value, expected, what=what, rel=0, abs_tol=0)
 
 
+def _kind(label: Any) -> str:
+    """What sort of label this is, in words."""
+    if isinstance(label, str):
+        return "text"
+    if isinstance(label, (int, np.integer)) and not isinstance(label, (bool, np.bool_)):
+        return "whole numbers"
+    if isinstance(label, (float, np.floating)):
+        return "decimal numbers"
+    return type(label).__name__
+
+
 def _labels(index: pd.Index) -> str:
     shown = [str(x) for x in list(index)[:5]]
     more = "" if len(index) <= 5 else f" and {len(index) - 5} more"
@@ -86,6 +97,10 @@ def series(answer: Any, expected: pd.Series, *, what: str, rel: float = 1e-6,
         raise Wrong(f"expected a pandas Series for {what}, got {describe(answer)}")
     missing = expected.index.difference(answer.index)
     extra = answer.index.difference(expected.index)
+    if len(missing) and sorted(map(str, answer.index)) == sorted(map(str, expected.index)):
+        example = expected.index[0].item() if hasattr(expected.index[0], "item") else expected.index[0]
+        raise Wrong(f"{what} has the right labels, but as {_kind(answer.index[0])} instead of "
+                    f"{_kind(expected.index[0])} (like {example!r})")
     if len(missing):
         raise Wrong(f"{what} lacks these labels: {_labels(missing)}")
     if len(extra):

@@ -71,7 +71,7 @@ def grade(id: str, answer: Any) -> Result:
     ex = _find(id)
     if ex is None:
         known = ", ".join(registry())
-        return Result(str(id), INCORRECT, f"there is no exercise {id!r}; the exercises are {known}")
+        return Result(str(id), INCORRECT, f"There is no exercise {id!r}; the exercises are {known}.")
     if is_blank(answer):
         return Result(ex.id, NOT_ATTEMPTED, "Replace ____ with your answer and run the cell again.")
     try:
