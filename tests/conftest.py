@@ -12,7 +12,6 @@ import pytest
 
 from mlecourse.checks.core import EXPECT_ENV
 
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 
 EXPECTATIONS = {"solutions": "correct", "exercises": "not_attempted"}

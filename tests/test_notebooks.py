@@ -76,3 +76,15 @@ def test_schedule_adds_up_the_chapters():
     assert sum(r["minutes"] for r in sessions) == sum(
         c.teaching_minutes + c.exercise_minutes for c in course.chapters())
     assert rows[-1]["session"] == "End"
+
+
+def test_a_downloaded_notebook_runs_from_any_folder(tmp_path):
+    """The site's download button gives a lone .ipynb: it must still find its data."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(CHAPTERS[0], as_version=4)
+    nbformat.write(notebook, tmp_path / CHAPTERS[0].name)
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    assert outputs and not any(o.output_type == "error" for o in outputs)

@@ -18,7 +18,9 @@ from .paths import ROOT
 
 def command(no_solutions: bool = False, output: Path | None = None, root: Path = ROOT) -> list[str]:
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(root), "--warningiserror", "--nitpick", "--keep-going",
+    # A non-interactive matplotlib backend (MPLBACKEND=Agg, common on CI
+    # machines) would make every plot vanish from the pages and the cache.
+    cmd = ["env", "-u", "MPLBACKEND", str(jb), "build", str(root), "--warningiserror", "--nitpick", "--keep-going",
            "--builder", "html"]
     if no_solutions:
         config = yaml.safe_load((root / "_config.yml").read_text())

@@ -1,0 +1,330 @@
+"""Checks for the workbook of chapter 9, "Skills, tools and career paths".
+
+Reference answers are computed from the report's tables (``data/report``) or
+by the reference implementation in ``mlecourse.career``, so they follow the
+tables if a figure is ever corrected.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .. import career
+from ..report import load_report_table
+from . import compare
+from .blank import is_blank
+from .core import exercise
+from .result import Unanswered, Wrong
+
+WORKBOOK = "09_skills_tools_careers.ipynb"
+
+
+# 9.1 ----------------------------------------------------------------------
+
+YEARS_9_1 = 5
+
+
+def _start_9_1() -> float:
+    table = career.salary_table()
+    row = table[(table["role"] == "Machine Learning Engineer") & (table["level"] == "Mid-Level")]
+    return float(row["base_low_usd"].iloc[0])
+
+
+def _rate_9_1() -> float:
+    return float(career.growth_rates().loc["mid_level_mle_salary_growth_yoy", "rate"])
+
+
+def ref_growth() -> float:
+    return career.compound_growth(_start_9_1(), _rate_9_1(), YEARS_9_1)
+
+
+@exercise("9.1", "Five years of raises, compounded", workbook=WORKBOOK,
+          hints=["Each year's raise applies to the previous year's salary, not to the first one.",
+                 "A rate of 7% is 0.07 as a fraction; one year multiplies the salary by 1.07.",
+                 "Five years multiply it by 1.07 five times: `start * (1 + rate) ** years`."],
+          reference=ref_growth,
+          mistakes=[(lambda: _start_9_1() * (1 + _rate_9_1() * YEARS_9_1), "compound"),
+                    (lambda: _start_9_1() * (1 + 100 * _rate_9_1()) ** YEARS_9_1, "percent"),
+                    (lambda: _start_9_1() * (1 + _rate_9_1()) ** (YEARS_9_1 - 1), "one year"),
+                    (lambda: ref_growth() - _start_9_1(), "increase")])
+def check_growth(answer) -> str:
+    value = compare._as_float(answer, "the salary after five years")
+    start, rate = _start_9_1(), _rate_9_1()
+    close = lambda x: math.isclose(value, x, rel_tol=1e-4)
+    if close(start * (1 + rate * YEARS_9_1)):
+        raise Wrong("that is simple growth, the same raise every year; compound it: "
+                    "each raise applies to the salary of the year before")
+    if close(start * (1 + 100 * rate) ** YEARS_9_1):
+        raise Wrong("far too high: the rate was used as a whole number; a percent is a "
+                    "fraction of 100")
+    if close(start * (1 + rate) ** (YEARS_9_1 - 1)) or close(start * (1 + rate) ** (YEARS_9_1 + 1)):
+        raise Wrong("one year off: count the raises between now and five years from now")
+    if close(ref_growth() - start):
+        raise Wrong("that is the increase over five years, not the salary at the end")
+    compare.number(value, ref_growth(), what="the salary after five years", rel=1e-4)
+    return (f"About {ref_growth() / start - 1:.0%} more after five years, if nothing changes "
+            "for five years, which is the weak assumption.")
+
+
+# 9.2 ----------------------------------------------------------------------
+
+OPTIONS_9_2 = {"softwareoasisnd": "software oasis", "peopleinai2025": "people in ai",
+               "motion2025a;motion2025b": "motion recruitment"}
+
+
+def ref_annualised() -> str:
+    rates = career.growth_rates()
+    market = load_report_table("market").set_index("metric").loc[rates.index]
+    spans = market["period_start"].notna() & market["period_end"].notna() \
+        & (market["period_start"] != market["period_end"])
+    (source,) = market.loc[spans, "source"]
+    return OPTIONS_9_2[source]
+
+
+EXPLAIN_9_2 = {
+    "people in ai": "People in AI's ~20% is a year-over-year change: one year compared with "
+                    "the year before, and the report does not even say which year",
+    "motion recruitment": "Motion Recruitment's 7% is a year-over-year change for mid-level "
+                          "MLEs, for one unstated year, not a rate measured over several years",
+}
+
+
+@exercise("9.2", "A yearly rate or a one-year change?", workbook=WORKBOOK,
+          hints=["Look at the `period_start` and `period_end` columns of the three "
+                 "compensation-growth rows of market.csv.",
+                 "A year-over-year figure compares one year with the one before; an annualised "
+                 "figure averages the growth of a span of several years.",
+                 "Only one of the three rows states a span of more than one year."],
+          reference=ref_annualised,
+          mistakes=[(lambda: "people in ai", "year-over-year"),
+                    (lambda: "motion recruitment", "mid-level")])
+def check_annualised(answer) -> str:
+    correct = ref_annualised()
+    explanations = {option: EXPLAIN_9_2.get(option, "") for option in OPTIONS_9_2.values()}
+    compare.choice(answer, correct, explanations, what="the source")
+    return ("15% a year over 2019-2024 is the only rate measured over several years; even so, "
+            "it is an average of average salaries, not anyone's raise.")
+
+
+# 9.3 ----------------------------------------------------------------------
+
+ASSESSMENT_9_3 = "data scientist"
+PATH_9_3 = "mlops"
+
+
+def ref_gap_priority() -> pd.Series:
+    return career.gaps(career.STARTING_POINTS[ASSESSMENT_9_3], PATH_9_3)["priority"]
+
+
+def _all_gaps() -> pd.DataFrame:
+    rating = career.validate(career.STARTING_POINTS[ASSESSMENT_9_3])
+    target = pd.Series(career.PATHS[PATH_9_3]).reindex(rating.index)
+    weight = career.skills_table()["weight"]
+    return pd.DataFrame({"gap": target - rating, "weight": weight})
+
+
+@exercise("9.3", "A prioritised gap list", workbook=WORKBOOK,
+          hints=["The gap of a skill is the path's target minus the rating; only positive "
+                 "gaps are gaps.",
+                 "The priority is the gap times the skill's weight: map the `importance` column "
+                 "of the skills table through `career.IMPORTANCE_WEIGHTS`.",
+                 "Keep the skills whose gap is above 0, then `sort_values(ascending=False)`."],
+          reference=ref_gap_priority,
+          mistakes=[(lambda: _all_gaps()["gap"].loc[ref_gap_priority().index], "weight"),
+                    (lambda: (_all_gaps()["gap"] * _all_gaps()["weight"]).sort_values(ascending=False),
+                     "not gaps"),
+                    (lambda: -ref_gap_priority(), "target minus"),
+                    (lambda: ref_gap_priority().sort_values(), "order")])
+def check_gap_priority(answer) -> str:
+    expected = ref_gap_priority()
+    if isinstance(answer, pd.Series):
+        values = pd.to_numeric(answer, errors="coerce")
+        extra = answer.index.difference(expected.index)
+        if len(extra) and set(expected.index) <= set(answer.index):
+            raise Wrong(f"skills at or above their target are not gaps, e.g. {extra[0]!r}: "
+                        "keep only positive gaps")
+        if answer.index.equals(expected.index) or set(answer.index) == set(expected.index):
+            if (values < 0).all():
+                raise Wrong("the priorities are negative: a gap is the target minus the rating")
+            raw = _all_gaps()["gap"].reindex(answer.index)
+            if values.notna().all() and (values.to_numpy(float) == raw.to_numpy(float)).all():
+                raise Wrong("these are the raw gaps; weight each by its skill's importance")
+    compare.series(answer, expected, what="the gap list")
+    ordered = pd.to_numeric(answer, errors="coerce")
+    if not ordered.is_monotonic_decreasing:
+        raise Wrong("the right priorities in the wrong order: sort highest priority first")
+    return "Software engineering first: the usual first step from data science to MLOps."
+
+
+# 9.4 ----------------------------------------------------------------------
+
+TOOLS_9_4 = ("MLflow", "Docker", "Grafana", "AWS (SageMaker)", "Weights & Biases")
+
+
+def ref_tool_kinds() -> dict[str, str]:
+    return {tool: career.TOOL_MAP[tool].kind for tool in TOOLS_9_4}
+
+
+def _with(tool: str, kind: str) -> dict[str, str]:
+    return {**ref_tool_kinds(), tool: kind}
+
+
+@exercise("9.4", "Where does the course meet each tool?", workbook=WORKBOOK,
+          hints=["The chapter's tools table has a column 'in the course' for every tool.",
+                 "'used' means the course runs the real tool; 'stand-in' means another tool does "
+                 "its job locally; 'files only' means its files are written but not run.",
+                 "Give a dict such as {'MLflow': 'used', ...}, with the five tools as keys."],
+          reference=ref_tool_kinds,
+          mistakes=[(lambda: _with("Docker", "used"), "Docker"),
+                    (lambda: _with("Weights & Biases", "described"), "Weights & Biases"),
+                    (lambda: _with("MLflow", "stand-in"), "MLflow")])
+def check_tool_kinds(answer) -> str:
+    if is_blank(answer):
+        raise Unanswered()
+    if not isinstance(answer, dict):
+        raise Wrong(f"expected a dict of tool -> kind, got {compare.describe(answer)}")
+    missing = [t for t in TOOLS_9_4 if t not in answer]
+    if missing:
+        raise Wrong(f"the dict has no entry for {missing[0]!r}; use the tool names exactly as given")
+    extra = [t for t in answer if t not in TOOLS_9_4]
+    if extra:
+        raise Wrong(f"{extra[0]!r} is not one of the five tools asked about")
+    expected = ref_tool_kinds()
+    for tool in TOOLS_9_4:
+        kind = answer[tool]
+        if is_blank(kind):
+            raise Unanswered()
+        if not isinstance(kind, str) or kind.strip().lower() not in career.KINDS:
+            raise Wrong(f"the kind for {tool!r} is {compare.describe(kind)}; expected one of "
+                        f"{', '.join(repr(k) for k in career.KINDS)}")
+        if kind.strip().lower() != expected[tool]:
+            raise Wrong(f"the kind for {tool!r} is not right: does the course run it, replace "
+                        "it with a local tool, write its files, or only describe it?")
+    return "Knowing what you have only read about is part of an honest CV."
+
+
+# 9.5 ----------------------------------------------------------------------
+
+def _mle_table() -> pd.DataFrame:
+    table = career.salary_table()
+    return table[table["role"] == "Machine Learning Engineer"].set_index("level")
+
+
+def ref_midpoints() -> pd.Series:
+    mle = _mle_table()
+    return (mle["base_low_usd"] + mle["base_high_usd"]).astype(float) / 2
+
+
+def _all_mle_rows_midpoints() -> pd.Series:
+    salaries = load_report_table("salaries")
+    mle = salaries[salaries["role"] == "Machine Learning Engineer"].dropna(subset=["base_low_usd"])
+    return ((mle["base_low_usd"] + mle["base_high_usd"]).astype(float) / 2).groupby(mle["level"]).mean()
+
+
+@exercise("9.5", "Midpoints of the base-salary ranges", workbook=WORKBOOK,
+          hints=["Keep the rows of the report's table (`kind == 'table'`) for the role "
+                 "'Machine Learning Engineer'.",
+                 "Use the base columns, `base_low_usd` and `base_high_usd`, not the total ones.",
+                 "The midpoint is (low + high) / 2; index the Series by `level`."],
+          reference=ref_midpoints,
+          mistakes=[(lambda: (_mle_table()["total_low_usd"] + _mle_table()["total_high_usd"]).astype(float) / 2,
+                     "total"),
+                    (lambda: (_mle_table()["base_high_usd"] - _mle_table()["base_low_usd"]).astype(float),
+                     "width"),
+                    (lambda: _all_mle_rows_midpoints(), "table")])
+def check_midpoints(answer) -> str:
+    mle = _mle_table()
+    if isinstance(answer, pd.Series):
+        if "All" in answer.index:
+            raise Wrong("'All' is not a level: keep only the rows of the report's table "
+                        "(kind == 'table')")
+        if set(answer.index) == set(mle.index):
+            got = pd.to_numeric(answer, errors="coerce").reindex(mle.index).to_numpy(float)
+            total = ((mle["total_low_usd"] + mle["total_high_usd"]).astype(float) / 2).to_numpy(float)
+            width = (mle["base_high_usd"] - mle["base_low_usd"]).astype(float).to_numpy(float)
+            if (abs(got - total) < 1).all():
+                raise Wrong("these are midpoints of total compensation; use the base salary columns")
+            if (abs(got - width) < 1).all():
+                raise Wrong("these are the widths of the ranges (high - low), not their midpoints")
+    compare.series(answer, ref_midpoints(), what="the Series of midpoints", rel=1e-6)
+    return ("The senior midpoint is barely above the mid-level one: look at where the senior "
+            "range starts.")
+
+
+# 9.6 ----------------------------------------------------------------------
+
+def _ladder(levels, lows, highs=None) -> pd.DataFrame:
+    highs = highs or [low + 50_000 for low in lows]
+    return pd.DataFrame({"level": levels, "low": lows, "high": highs})
+
+
+def _ladder_cases() -> list[compare.Case]:
+    mle = _mle_table()
+
+    def expect(name: str, frame: pd.DataFrame):
+        wanted = career.inconsistent_levels(frame)
+
+        def verify(result):
+            if isinstance(result, (pd.DataFrame, str)) or result is None \
+                    or not hasattr(result, "__iter__"):
+                raise Wrong(f"expected a list of level names, got {compare.describe(result)}")
+            got = [str(x) for x in result]
+            flagged = [x for x in got if x not in wanted]
+            missed = [x for x in wanted if x not in got]
+            if flagged:
+                lows = dict(zip(frame["level"], frame["low"]))
+                levels = list(frame["level"])
+                i = levels.index(flagged[0]) if flagged[0] in levels else None
+                if i is not None and i > 0 and lows[flagged[0]] == lows[levels[i - 1]]:
+                    raise Wrong(f"{flagged[0]!r} starts at the same salary as the level before: "
+                                "equal is not below")
+                if i is not None and i > 0:
+                    raise Wrong(f"{flagged[0]!r} is flagged, but it starts above the level "
+                                "before; an overlap with the level below is normal")
+                raise Wrong(f"{flagged[0]!r} is flagged, but it is not an inconsistent level")
+            if missed:
+                raise Wrong(f"{missed[0]!r} starts below the level before it and is not flagged")
+            if got != wanted:
+                raise Wrong("the right levels in the wrong order: keep the ladder's order")
+        return compare.Case(name, (frame,), verify)
+
+    return [
+        expect("a consistent ladder", _ladder(["junior", "mid", "senior"], [80_000, 110_000, 150_000])),
+        expect("the report's MLE base salaries",
+               _ladder(list(mle.index), [int(x) for x in mle["base_low_usd"]],
+                       [int(x) for x in mle["base_high_usd"]])),
+        expect("the report's MLE total compensation",
+               _ladder(list(mle.index), [int(x) for x in mle["total_low_usd"]],
+                       [int(x) for x in mle["total_high_usd"]])),
+        expect("a ladder with two equal starts",
+               _ladder(["L3", "L4", "L5"], [100_000, 100_000, 140_000])),
+        expect("a ladder with two drops",
+               _ladder(["L3", "L4", "L5", "L6", "L7"], [100_000, 90_000, 140_000, 130_000, 200_000])),
+    ]
+
+
+def _overlap_mistake(ranges: pd.DataFrame) -> list[str]:
+    levels = list(ranges["level"])
+    return [levels[i] for i in range(1, len(levels))
+            if ranges["low"].iloc[i] < ranges["high"].iloc[i - 1]]
+
+
+def _equal_mistake(ranges: pd.DataFrame) -> list[str]:
+    levels = list(ranges["level"])
+    return [levels[i] for i in range(1, len(levels))
+            if ranges["low"].iloc[i] <= ranges["low"].iloc[i - 1]]
+
+
+@exercise("9.6", "Find the levels that start too low", workbook=WORKBOOK,
+          hints=["Walk down the ladder and compare each level's low end with the low end of "
+                 "the level just before it.",
+                 "Overlapping ranges are fine: compare low with low, not low with the previous high.",
+                 "A level that starts at exactly the same salary is not below it: use `<`."],
+          reference=lambda: career.inconsistent_levels,
+          mistakes=[(lambda: _overlap_mistake, "overlap"),
+                    (lambda: _equal_mistake, "equal is not below")])
+def check_inconsistent_levels(answer) -> str:
+    compare.function(answer, _ladder_cases(), what="your function")
+    return ("In the report's table the senior base starts at $115k, below mid-level's $137k: "
+            "a figure to question, not to plan a career on.")
