@@ -149,6 +149,48 @@ def test_compound_growth_rejects_rates_given_in_percent(rate, phrase):
         career.compound_growth(100_000, rate, 5)
 
 
+@pytest.mark.parametrize("start,target,rate,years", [
+    (100, 121, 0.10, 2),             # exact hits: the logarithm alone gives 3 for some
+    (100, 144, 0.20, 2),
+    (100, 110.25, 0.05, 2),
+    (100_000, 150_000, 0.07, 6),     # 5.99 years: round up
+    (100, 121.01, 0.10, 3),          # just past an exact hit
+    (137_000, 137_000, 0.07, 0),
+    (175_000, 137_000, 0.07, 0),
+    (50_000, 1_000_000, 0.02, 152),
+])
+def test_years_to_reach_counts_whole_years(start, target, rate, years):
+    result = career.years_to_reach(start, target, rate)
+    assert result == years and isinstance(result, int)
+    if years:
+        assert career.compound_growth(start, rate, years) >= target * (1 - 1e-12)
+        assert career.compound_growth(start, rate, years - 1) < target
+
+
+@pytest.mark.parametrize("rate", [0.0, -0.03])
+def test_a_salary_that_does_not_grow_never_reaches_a_higher_target(rate):
+    assert career.years_to_reach(137_000, 175_000, rate) is None
+    assert career.years_to_reach(175_000, 137_000, rate) == 0
+
+
+def test_years_to_reach_finds_exact_hits_over_many_rates():
+    for rate in (0.01, 0.03, 0.07, 0.15, 0.2):
+        for n in range(1, 40):
+            assert career.years_to_reach(1000, 1000 * (1 + rate) ** n, rate) == n, (rate, n)
+
+
+def test_years_to_reach_rejects_a_rate_in_percent():
+    with pytest.raises(ValueError, match="pass a fraction"):
+        career.years_to_reach(100_000, 150_000, 7)
+
+
+def test_growth_scenarios_plot_has_a_line_per_scenario_and_the_ceiling():
+    scenarios = pd.DataFrame({"7%": [100_000, 107_000], "20%": [100_000, 120_000]}, index=[0, 1])
+    ax = career.plot_growth_scenarios(scenarios, ceiling=306_000, ceiling_label="senior top")
+    assert len(ax.lines) == 3 and ax.lines[-1].get_ydata()[0] == 306
+    assert "thousands of US dollars" in ax.get_ylabel() and ax.get_title()
+
+
 def test_growth_rates_come_from_the_market_table():
     rates = career.growth_rates()["rate"]
     assert rates.to_dict() == {"mle_salary_growth_annual": 0.15, "ml_mlops_comp_growth_yoy": 0.20,

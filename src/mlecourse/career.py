@@ -320,22 +320,52 @@ def compound_growth(start: float, rate: float, years: float) -> float:
     return float(start * (1 + rate) ** years)
 
 
-def salary_table() -> pd.DataFrame:
-    """The report's Table 1 (salaries by role and level), in US dollars."""
-    salaries = load_report_table("salaries")
-    return salaries[salaries["kind"] == "table"].reset_index(drop=True)
+def years_to_reach(start: float, target: float, rate: float) -> int | None:
+    """Whole years of compound growth at ``rate`` until ``start`` reaches at least ``target``.
 
-
-def inconsistent_levels(ranges: pd.DataFrame) -> list[str]:
-    """Levels whose range starts strictly below the level before them.
-
-    ``ranges`` has columns ``level``, ``low`` and ``high``, one row per level,
-    junior first. Overlapping ranges are normal (a strong junior can earn more
-    than a weak mid-level engineer); a higher level that *starts* lower is not.
+    ``start >= target`` needs 0 years; a salary that does not grow (``rate <= 0``,
+    or ``start <= 0``) never gets there: ``None``. The count is the smallest
+    ``n`` with ``start * (1 + rate) ** n >= target``. Taken straight from the
+    logarithm, it can come out as 2.0000000000000004 for an exact hit such as
+    100 -> 110.25 at 5% and round up to 3, so the count is computed from the
+    logarithm, then corrected with a tolerant comparison.
     """
-    lows = ranges["low"].astype(float).to_numpy()
-    levels = list(ranges["level"])
-    return [levels[i] for i in range(1, len(levels)) if lows[i] < lows[i - 1]]
+    if rate >= 1:
+        raise ValueError(f"a yearly rate of {rate} is {rate:.0%}: pass a fraction, 0.07 for 7%")
+    if start >= target:
+        return 0
+    if rate <= 0 or start <= 0:
+        return None
+    reached = lambda n: start * (1 + rate) ** n >= target or \
+        math.isclose(start * (1 + rate) ** n, target, rel_tol=1e-12)
+    years = max(1, math.ceil(math.log(target / start) / math.log1p(rate)))
+    if years > 1 and reached(years - 1):   # the logarithm overshot an exact hit
+        return years - 1
+    if not reached(years) and reached(years + 1):   # or fell just short of one
+        return years + 1
+    return years
+
+
+def plot_growth_scenarios(scenarios: pd.DataFrame, ceiling: float | None = None,
+                          ceiling_label: str = "", ax=None):
+    """One line per growth scenario (columns of ``scenarios``, indexed by years), in $k.
+
+    ``ceiling``, in dollars, draws a dashed reference line with ``ceiling_label``.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    for name, values in scenarios.items():
+        ax.plot(values.index, values / 1000, marker="o", ms=3, label=name)
+    if ceiling is not None:
+        ax.axhline(ceiling / 1000, color="grey", ls="--", lw=1)
+        ax.annotate(ceiling_label, (scenarios.index[0], ceiling / 1000), xytext=(0, 4),
+                    textcoords="offset points", fontsize=8, color="grey")
+    ax.set(title="A mid-level base salary grown at the report's rates",
+           xlabel="years from now", ylabel="yearly base salary (thousands of US dollars)")
+    ax.legend(fontsize=8)
+    return ax
 
 
 def growth_rates() -> pd.DataFrame:

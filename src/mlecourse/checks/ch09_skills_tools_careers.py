@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
-from .. import career
+from .. import career, market
 from ..report import load_report_table
 from . import compare
 from .blank import is_blank
@@ -26,7 +27,7 @@ YEARS_9_1 = 5
 
 
 def _start_9_1() -> float:
-    table = career.salary_table()
+    table = market.table1()
     row = table[(table["role"] == "Machine Learning Engineer") & (table["level"] == "Mid-Level")]
     return float(row["base_low_usd"].iloc[0])
 
@@ -207,7 +208,7 @@ def check_tool_kinds(answer) -> str:
 # 9.5 ----------------------------------------------------------------------
 
 def _mle_table() -> pd.DataFrame:
-    table = career.salary_table()
+    table = market.table1()
     return table[table["role"] == "Machine Learning Engineer"].set_index("level")
 
 
@@ -254,77 +255,123 @@ def check_midpoints(answer) -> str:
 
 # 9.6 ----------------------------------------------------------------------
 
-def _ladder(levels, lows, highs=None) -> pd.DataFrame:
-    highs = highs or [low + 50_000 for low in lows]
-    return pd.DataFrame({"level": levels, "low": lows, "high": highs})
+# (start, target, rate, what the case is about): exact hits first, where a
+# logarithm rounded up gives one year too many.
+CASES_9_6 = [
+    (100, 121, 0.10, "100 -> 121 at 10% a year (an exact hit)"),
+    (100_000, 150_000, 0.07, "100,000 -> 150,000 at 7% a year"),
+    (100, 144, 0.20, "100 -> 144 at 20% a year (an exact hit)"),
+    (100, 110.25, 0.05, "100 -> 110.25 at 5% a year (an exact hit)"),
+    (137_000, 137_000, 0.07, "a start equal to the target"),
+    (175_000, 137_000, 0.07, "a start above the target"),
+    (137_000, 175_000, 0.0, "a rate of 0%"),
+    (137_000, 175_000, -0.03, "a rate of -3% a year"),
+    (50_000, 1_000_000, 0.02, "50,000 -> 1,000,000 at 2% a year (a large gap)"),
+]
+TIME_LIMIT_9_6 = 2  # seconds per case; a loop that never ends is stopped
 
 
-def _ladder_cases() -> list[compare.Case]:
+def _time_limited(func):
+    """``func``, stopped after TIME_LIMIT_9_6 seconds where the platform allows it."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return func
+
+    def alarm(*_):
+        raise TimeoutError(f"still running after {TIME_LIMIT_9_6} seconds: a loop that never ends? "
+                       "A salary that does not grow never reaches the target")
+
+    def limited(*args):
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT_9_6)
+        try:
+            return func(*args)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    return limited
+
+
+def _years_case(start, target, rate, name) -> compare.Case:
+    wanted = career.years_to_reach(start, target, rate)
+
+    def verify(result):
+        if wanted is None:
+            if result is None:
+                return
+            if result == 0 and rate == 0:
+                raise Wrong("0 years, but a salary growing at 0% never reaches a higher target: "
+                            "return None for never")
+            raise Wrong(f"expected None (never): at a rate of {rate:.0%} the salary never reaches "
+                        "the target")
+        if result is None:
+            raise Wrong("None (never), but this salary does reach the target")
+        if isinstance(result, (float, np.floating)):
+            raise Wrong(f"expected a whole number of years (an int), got the float {result!r}: "
+                        "count years, or convert the rounded-up count with int()")
+        if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
+            raise Wrong(f"expected a whole number of years (an int), got {compare.describe(result)}")
+        if result == wanted - 1:
+            raise Wrong(f"{result} years leave the salary short of the target: count the year "
+                        "that reaches it (round up, not down)")
+        if result == wanted + 1:
+            raise Wrong(f"{result} years is one too many: a salary that reaches the target exactly "
+                        "has reached it. Beware floating point: a logarithm can give "
+                        "2.0000000000000004 for an exact 2")
+        if result < 0:
+            raise Wrong(f"{result} years: a negative count; a shrinking salary never gets there")
+        if result != wanted:
+            raise Wrong(f"{result} years is too {'many' if result > wanted else 'few'}")
+    return compare.Case(f"{name}", (start, target, rate), verify)
+
+
+def _ceil_log_mistake(start, target, rate):
+    if start >= target:
+        return 0
+    if rate <= 0:
+        return None
+    return math.ceil(math.log(target / start) / math.log(1 + rate))
+
+
+def _round_down_mistake(start, target, rate):
+    if start >= target:
+        return 0
+    if rate <= 0:
+        return None
+    return int(math.log(target / start) / math.log1p(rate))
+
+
+def _float_mistake(start, target, rate):
+    years = career.years_to_reach(start, target, rate)
+    return None if years is None else float(years)
+
+
+def _zero_rate_mistake(start, target, rate):
+    if start >= target or rate == 0:
+        return 0
+    return career.years_to_reach(start, target, rate)
+
+
+@exercise("9.6", "How many years to reach a salary?", workbook=WORKBOOK,
+          hints=["Start at 0 years; while the salary is below the target, grow it by one year "
+                 "(`salary * (1 + rate)`) and count the year.",
+                 "Before the loop: a start already at or above the target needs 0 years, and a "
+                 "rate of 0 or below never gets there (return None), or the loop never ends.",
+                 "With a formula instead, `math.log(target / start) / math.log(1 + rate)` is the "
+                 "exact number of years; round it up, but an exact 2 can come out as "
+                 "2.0000000000000004: a loop avoids the problem."],
+          reference=lambda: career.years_to_reach,
+          mistakes=[(lambda: _round_down_mistake, "short of the target"),
+                    (lambda: _float_mistake, "whole number"),
+                    (lambda: _zero_rate_mistake, "never"),
+                    (lambda: _ceil_log_mistake, "floating point")])
+def check_years_to_reach(answer) -> str:
+    limited = _time_limited(answer) if callable(answer) else answer
+    compare.function(limited, [_years_case(*case) for case in CASES_9_6], what="your function")
     mle = _mle_table()
-
-    def expect(name: str, frame: pd.DataFrame):
-        wanted = career.inconsistent_levels(frame)
-
-        def verify(result):
-            if isinstance(result, (pd.DataFrame, str)) or result is None \
-                    or not hasattr(result, "__iter__"):
-                raise Wrong(f"expected a list of level names, got {compare.describe(result)}")
-            got = [str(x) for x in result]
-            flagged = [x for x in got if x not in wanted]
-            missed = [x for x in wanted if x not in got]
-            if flagged:
-                lows = dict(zip(frame["level"], frame["low"]))
-                levels = list(frame["level"])
-                i = levels.index(flagged[0]) if flagged[0] in levels else None
-                if i is not None and i > 0 and lows[flagged[0]] == lows[levels[i - 1]]:
-                    raise Wrong(f"{flagged[0]!r} starts at the same salary as the level before: "
-                                "equal is not below")
-                if i is not None and i > 0:
-                    raise Wrong(f"{flagged[0]!r} is flagged, but it starts above the level "
-                                "before; an overlap with the level below is normal")
-                raise Wrong(f"{flagged[0]!r} is flagged, but it is not an inconsistent level")
-            if missed:
-                raise Wrong(f"{missed[0]!r} starts below the level before it and is not flagged")
-            if got != wanted:
-                raise Wrong("the right levels in the wrong order: keep the ladder's order")
-        return compare.Case(name, (frame,), verify)
-
-    return [
-        expect("a consistent ladder", _ladder(["junior", "mid", "senior"], [80_000, 110_000, 150_000])),
-        expect("the report's MLE base salaries",
-               _ladder(list(mle.index), [int(x) for x in mle["base_low_usd"]],
-                       [int(x) for x in mle["base_high_usd"]])),
-        expect("the report's MLE total compensation",
-               _ladder(list(mle.index), [int(x) for x in mle["total_low_usd"]],
-                       [int(x) for x in mle["total_high_usd"]])),
-        expect("a ladder with two equal starts",
-               _ladder(["L3", "L4", "L5"], [100_000, 100_000, 140_000])),
-        expect("a ladder with two drops",
-               _ladder(["L3", "L4", "L5", "L6", "L7"], [100_000, 90_000, 140_000, 130_000, 200_000])),
-    ]
-
-
-def _overlap_mistake(ranges: pd.DataFrame) -> list[str]:
-    levels = list(ranges["level"])
-    return [levels[i] for i in range(1, len(levels))
-            if ranges["low"].iloc[i] < ranges["high"].iloc[i - 1]]
-
-
-def _equal_mistake(ranges: pd.DataFrame) -> list[str]:
-    levels = list(ranges["level"])
-    return [levels[i] for i in range(1, len(levels))
-            if ranges["low"].iloc[i] <= ranges["low"].iloc[i - 1]]
-
-
-@exercise("9.6", "Find the levels that start too low", workbook=WORKBOOK,
-          hints=["Walk down the ladder and compare each level's low end with the low end of "
-                 "the level just before it.",
-                 "Overlapping ranges are fine: compare low with low, not low with the previous high.",
-                 "A level that starts at exactly the same salary is not below it: use `<`."],
-          reference=lambda: career.inconsistent_levels,
-          mistakes=[(lambda: _overlap_mistake, "overlap"),
-                    (lambda: _equal_mistake, "equal is not below")])
-def check_inconsistent_levels(answer) -> str:
-    compare.function(answer, _ladder_cases(), what="your function")
-    return ("In the report's table the senior base starts at $115k, below mid-level's $137k: "
-            "a figure to question, not to plan a career on.")
+    start, top = float(mle.loc["Mid-Level", "base_low_usd"]), float(mle.loc["Senior", "base_high_usd"])
+    years = career.years_to_reach(start, top, _rate_9_1())
+    return (f"At {_rate_9_1():.0%} a year, the mid-level start reaches the senior top in {years} "
+            "years, if the rate holds that long, which it will not.")
