@@ -208,7 +208,17 @@ def check_starts_lower(answer) -> str:
                         "compare levels within the same role only")
     compare.series(answer.astype(float) if answer.dtype == bool else answer,
                    expected.astype(float), what="your Series of flags")
-    return "One row. The prose gives that level $164k-$210k: the table's $115k comes from nowhere."
+    return _senior_note()
+
+
+def _senior_note() -> str:
+    """The success message, with the figures read from the data, not typed."""
+    salaries = load_report_table("salaries")
+    mle = salaries[(salaries["role"] == "Machine Learning Engineer") & (salaries["level"] == "Senior")]
+    table_low = mle.loc[mle["kind"] == "table", "base_low_usd"].iloc[0] // 1000
+    prose = mle[mle["kind"] == "prose"].iloc[0]
+    return (f"One row. The prose gives that level ${prose['base_low_usd'] // 1000}k-"
+            f"${prose['base_high_usd'] // 1000}k: the table's ${table_low}k comes from nowhere.")
 
 
 # 1.5 ----------------------------------------------------------------------
