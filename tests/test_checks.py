@@ -142,3 +142,22 @@ def test_function_reports_the_failing_case_and_the_learners_error():
 def test_the_placeholder_survives_any_use():
     assert (____ + 1) is ____ and ____.mean() is ____ and ____["x"] is ____
     assert not ____
+
+
+def test_an_answer_no_checker_foresaw_still_gets_one_line(monkeypatch):
+    ex_id, ex = next(iter(EXERCISES.items()))
+
+    def broken(answer):
+        raise KeyError("surprise")
+    monkeypatch.setattr(ex, "checker", broken)
+    result = grade(ex_id, 1)
+    assert result.outcome == "incorrect" and "KeyError" in result.message
+
+
+def test_a_function_that_never_returns_is_stopped_with_a_message():
+    def forever(*args):
+        while True:
+            pass
+    cases = [compare.Case("any case", (1,), lambda result: None)]
+    message = wrong_message(compare.function, forever, cases, what="f", seconds=0.2)
+    assert "still running after 0.2 s" in message and "never ends" in message

@@ -6,8 +6,11 @@ expected value, or ``Unanswered`` when the placeholder is still there.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import signal
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -139,8 +142,37 @@ class Case:
     kwargs: dict | None = None
 
 
-def function(answer: Any, cases: list[Case], *, what: str) -> None:
-    """Run a learner's function on hidden cases; report the first that fails."""
+class _Overtime(Exception):
+    """A learner's function ran past its time limit."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Stop the code inside after ``seconds``, where the platform allows it
+    (a timer signal: Linux and macOS, main thread); elsewhere, no limit."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(*_):
+        raise _Overtime()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def function(answer: Any, cases: list[Case], *, what: str, seconds: float = 5,
+             overtime: str = "a loop that never ends?") -> None:
+    """Run a learner's function on hidden cases; report the first that fails.
+
+    Each case may run for ``seconds``: a loop that never ends gets a message,
+    not a notebook that hangs.
+    """
     if is_blank(answer):
         raise Unanswered()
     if not callable(answer):
@@ -148,9 +180,13 @@ def function(answer: Any, cases: list[Case], *, what: str) -> None:
     for case in cases:
         args = copy.deepcopy(case.args)
         try:
-            result = answer(*args, **(case.kwargs or {}))
+            with time_limit(seconds):
+                result = answer(*args, **(case.kwargs or {}))
         except NotImplementedError:
             raise Unanswered() from None
+        except _Overtime:
+            raise Wrong(f"on {case.name}, {what} was still running after {seconds:g} s: "
+                        f"{overtime}") from None
         except Exception as err:  # the learner's code: report it, do not crash
             raise Wrong(f"on {case.name}, {what} raised {type(err).__name__}: {err}") from None
         if is_blank(result):

@@ -80,6 +80,9 @@ def grade(id: str, answer: Any) -> Result:
         return Result(ex.id, NOT_ATTEMPTED, "Replace ____ with your answer and run the cell again.")
     except Wrong as err:
         return Result(ex.id, INCORRECT, f"{_sentence(str(err))} Stuck? hint({ex.id!r})")
+    except Exception as err:  # an answer no checker foresaw: still one line, no traceback
+        return Result(ex.id, INCORRECT, f"The check could not use this answer "
+                      f"({type(err).__name__}: {err}). Read the exercise again for what to give.")
     return Result(ex.id, CORRECT, note or "")
 
 
