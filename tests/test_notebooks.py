@@ -88,3 +88,11 @@ def test_a_downloaded_notebook_runs_from_any_folder(tmp_path):
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert outputs and not any(o.output_type == "error" for o in outputs)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
+def test_every_chapter_has_instructor_notes_in_the_guide(path):
+    notes = ROOT / "instructors" / f"{path.stem}.md"
+    assert notes.exists(), f"write {notes.relative_to(ROOT)}"
+    assert f"instructors/{path.stem}" in toc_files()
+    assert f"{{doc}}`{path.stem}`" in (ROOT / "instructors" / "guide.md").read_text()
