@@ -52,7 +52,7 @@ def ref_time_to_hire_change() -> float:
                     (lambda: ref_time_to_hire_change() / 100, "percent"),
                     (lambda: -ref_time_to_hire_change(), "negative")])
 def check_time_to_hire(answer) -> str:
-    value = compare._as_float(answer, "the percent change")
+    value = compare.as_number(answer, "the percent change")
     expected = ref_time_to_hire_change()
     before, after = figure("recruitment_time_to_hire_before"), figure("recruitment_time_to_hire_after")
     if math.isclose(value, (after - before) / after * 100, rel_tol=1e-3):
@@ -91,7 +91,7 @@ def ref_payback_months() -> float:
                     (lambda: BUILD_COST / ((15 * BILLING_COST_PER_YEAR - RUNNING_COST_PER_YEAR) / 12),
                      "percent")])
 def check_payback(answer) -> str:
-    value = compare._as_float(answer, "the payback period")
+    value = compare.as_number(answer, "the payback period")
     expected = ref_payback_months()
     if math.isclose(value, billing_project(running_cost=0).payback_months(), rel_tol=1e-3):
         raise Wrong("that ignores the yearly running cost of the model: the saving is not all profit")

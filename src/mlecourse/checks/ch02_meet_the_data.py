@@ -43,7 +43,7 @@ def ref_duplicates() -> int:
                     (lambda: int(loans()["application_id"].nunique()), "distinct")])
 def check_duplicates(answer) -> str:
     frame = loans()
-    if compare._as_float(answer, "the number of duplicated rows") == frame.duplicated(keep=False).sum():
+    if compare.as_number(answer, "the number of duplicated rows") == frame.duplicated(keep=False).sum():
         raise Wrong("that counts both copies of each duplicated row; count only the extra copies")
     if answer == frame["application_id"].nunique():
         raise Wrong("that is the number of distinct applications, not of duplicated rows")
@@ -195,7 +195,7 @@ def ref_known_share() -> float:
           mistakes=[(lambda: 1.0, "application"),
                     (lambda: 100 * ref_known_share(), "fraction")])
 def check_known_share(answer) -> str:
-    value = compare._as_float(answer, "the share of known outcomes")
+    value = compare.as_number(answer, "the share of known outcomes")
     if value == 1.0:
         raise Wrong("not every outcome is known yet: you compared application dates, "
                     "but an outcome is known a year later")

@@ -50,7 +50,7 @@ def ref_growth() -> float:
                     (lambda: _start_9_1() * (1 + _rate_9_1()) ** (YEARS_9_1 - 1), "one year"),
                     (lambda: ref_growth() - _start_9_1(), "increase")])
 def check_growth(answer) -> str:
-    value = compare._as_float(answer, "the salary after five years")
+    value = compare.as_number(answer, "the salary after five years")
     start, rate = _start_9_1(), _rate_9_1()
     close = lambda x: math.isclose(value, x, rel_tol=1e-4)
     if close(start * (1 + rate * YEARS_9_1)):

@@ -37,7 +37,7 @@ def describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}" if np.isscalar(value) else type(value).__name__
 
 
-def _as_float(answer: Any, what: str) -> float:
+def as_number(answer: Any, what: str) -> float:
     if is_blank(answer):
         raise Unanswered()
     if isinstance(answer, (bool, np.bool_)):
@@ -55,7 +55,7 @@ def _as_float(answer: Any, what: str) -> float:
 def number(answer: Any, expected: float, *, what: str, rel: float = 1e-6,
            abs_tol: float = 1e-9, direction: bool = True) -> None:
     """A single number, within a relative tolerance."""
-    value = _as_float(answer, what)
+    value = as_number(answer, what)
     if math.isclose(value, expected, rel_tol=rel, abs_tol=abs_tol):
         return
     hint = ""
@@ -66,7 +66,7 @@ def number(answer: Any, expected: float, *, what: str, rel: float = 1e-6,
 
 def integer(answer: Any, expected: int, *, what: str) -> None:
     """A count: a whole number, exactly."""
-    value = _as_float(answer, what)
+    value = as_number(answer, what)
     if not value.is_integer():
         raise Wrong(f"{what} should be a whole number, got {value}")
     number(value, expected, what=what, rel=0, abs_tol=0)
