@@ -10,6 +10,9 @@ STAMP  := $(VENV)/.installed
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONHASHSEED := 0
+# JupyterLab: no extension manager (it would query PyPI), and allow root,
+# as workshop machines and containers often run as root.
+LAB_FLAGS := --LabApp.extension_manager=readonly $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup book book-nosolutions test exercises lab doctor bench clean
@@ -44,7 +47,7 @@ exercises: $(STAMP)  ## regenerate exercises/ from solutions/
 
 lab: $(STAMP)  ## open JupyterLab on your own copies of the workbooks (in work/)
 	$(BIN)/python -m mlecourse.workbooks copy-to-work
-	cd work && ../$(BIN)/jupyter lab
+	cd work && ../$(BIN)/jupyter lab $(LAB_FLAGS)
 
 doctor: $(STAMP)  ## check this machine is ready for the course
 	$(BIN)/python -m mlecourse.doctor
