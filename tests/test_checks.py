@@ -161,3 +161,15 @@ def test_a_function_that_never_returns_is_stopped_with_a_message():
     cases = [compare.Case("any case", (1,), lambda result: None)]
     message = wrong_message(compare.function, forever, cases, what="f", seconds=0.2)
     assert "still running after 0.2 s" in message and "never ends" in message
+
+
+def test_a_function_that_edits_its_input_is_told_so():
+    def verify(result):
+        pass
+
+    def appends(items):
+        items.append(1)
+        return items
+    cases = [compare.Case("a list", ([0],), verify, keep_inputs=True)]
+    assert "changed the data it was given" in wrong_message(compare.function, appends, cases, what="f")
+    compare.function(lambda items: items + [1], cases, what="f")

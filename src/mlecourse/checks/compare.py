@@ -140,6 +140,16 @@ class Case:
     args: tuple
     verify: Callable[[Any], None]   # raises Wrong if the result is not right
     kwargs: dict | None = None
+    # The function must leave its arguments as it found them (production code
+    # that edits its caller's DataFrame is a bug waiting for a second caller).
+    keep_inputs: bool = False
+
+
+def _same(a: Any, b: Any) -> bool:
+    if hasattr(a, "equals"):
+        return type(a) is type(b) and a.equals(b) and list(getattr(a, "columns", [])) == \
+            list(getattr(b, "columns", []))
+    return bool(a == b)
 
 
 class _Overtime(Exception):
@@ -191,6 +201,8 @@ def function(answer: Any, cases: list[Case], *, what: str, seconds: float = 5,
             raise Wrong(f"on {case.name}, {what} raised {type(err).__name__}: {err}") from None
         if is_blank(result):
             raise Unanswered()
+        if case.keep_inputs and not all(map(_same, args, case.args)):
+            raise Wrong(f"on {case.name}, {what} changed the data it was given; work on a copy")
         try:
             case.verify(result)
         except Wrong as err:
