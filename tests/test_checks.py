@@ -113,6 +113,10 @@ def test_series_names_missing_extra_and_wrong_labels():
     assert "should not be there" in wrong_message(
         compare.series, pd.Series({"a": 1.0, "b": 2.0, "c": 3.0}), expected, what="s")
     assert "'b'" in wrong_message(compare.series, pd.Series({"a": 1.0, "b": 9.0}), expected, what="s")
+    with_na = pd.Series({"a": True, "b": pd.NA}, dtype="boolean")
+    assert "missing values (NaN or NA), e.g. at 'b'" in wrong_message(compare.series, with_na, expected, what="s")
+    numbered = pd.Series([1.0, 2.0])
+    assert "e.g. 1" in wrong_message(compare.series, pd.Series([1.0, 5.0]), numbered, what="s")
     as_text = pd.Series({"1": 1.0, "2": 2.0})
     assert "as text instead of whole numbers" in wrong_message(compare.series, as_text, pd.Series({1: 1.0, 2: 2.0}), what="s")
     assert "one-column DataFrame" in wrong_message(

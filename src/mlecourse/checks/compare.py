@@ -72,6 +72,11 @@ def integer(answer: Any, expected: int, *, what: str) -> None:
     number(value, expected, what=what, rel=0, abs_tol=0)
 
 
+def _plain(label: Any) -> Any:
+    """A numpy scalar as the plain Python value a learner typed (0, not np.int64(0))."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def _kind(label: Any) -> str:
     """What sort of label this is, in words."""
     if isinstance(label, str):
@@ -101,7 +106,7 @@ def series(answer: Any, expected: pd.Series, *, what: str, rel: float = 1e-6,
     missing = expected.index.difference(answer.index)
     extra = answer.index.difference(expected.index)
     if len(missing) and sorted(map(str, answer.index)) == sorted(map(str, expected.index)):
-        example = expected.index[0].item() if hasattr(expected.index[0], "item") else expected.index[0]
+        example = _plain(expected.index[0])
         raise Wrong(f"{what} has the right labels, but as {_kind(answer.index[0])} instead of "
                     f"{_kind(expected.index[0])} (like {example!r})")
     if len(missing):
@@ -110,13 +115,18 @@ def series(answer: Any, expected: pd.Series, *, what: str, rel: float = 1e-6,
         raise Wrong(f"{what} has labels that should not be there: {_labels(extra)}")
     if ordered and list(answer.index) != list(expected.index):
         raise Wrong(f"{what} has the right labels in the wrong order")
-    got = pd.to_numeric(answer.reindex(expected.index), errors="coerce")
+    aligned = answer.reindex(expected.index)
+    got = pd.to_numeric(aligned, errors="coerce")
     if got.isna().any() and not expected.isna().any():
-        raise Wrong(f"{what} has NaN or non-numeric values, e.g. at {got[got.isna()].index[0]!r}")
+        label = _plain(got[got.isna()].index[0])
+        if aligned.isna().any():
+            raise Wrong(f"{what} has missing values (NaN or NA), e.g. at {label!r}: "
+                        "decide what each one should be")
+        raise Wrong(f"{what} has values that are not numbers, e.g. at {label!r}")
     close = np.isclose(got.to_numpy(float), expected.to_numpy(float), rtol=rel, atol=abs_tol)
     if not close.all():
         bad = expected.index[~close]
-        raise Wrong(f"{what} is wrong at {len(bad)} label(s), e.g. {bad[0]!r}")
+        raise Wrong(f"{what} is wrong at {len(bad)} label(s), e.g. {_plain(bad[0])!r}")
 
 
 def choice(answer: Any, correct: str, explanations: dict[str, str], *, what: str = "your choice") -> None:
