@@ -218,3 +218,23 @@ def test_question_bank_is_graded_and_points_to_real_chapters():
         course.planned_chapter(q.chapter)
         assert q.question.endswith(("?", "."))
     assert len(career.QUESTION_BANK) >= 10
+
+
+def _chapter_text(number: int) -> str:
+    import json
+    path = course.ROOT / f"{course.planned_chapter(number)[2]}.ipynb"
+    cells = json.loads(path.read_text())["cells"]
+    return "\n".join("".join(cell["source"]) for cell in cells).lower()
+
+
+# Only tools whose chapter is written: a planned chapter has nothing to hold to yet.
+WRITTEN_TOOLS = sorted(t for t, use in career.TOOL_MAP.items() if course.published(use.chapter))
+
+
+@pytest.mark.parametrize("tool", WRITTEN_TOOLS)
+def test_a_published_chapter_the_map_points_to_names_the_tool(tool):
+    """The map's promise holds: the chapter it names talks about the tool."""
+    use = career.TOOL_MAP[tool]
+    name = tool.split(" (")[0].lower()
+    assert name in _chapter_text(use.chapter), (
+        f"career.TOOL_MAP says chapter {use.chapter} covers {tool!r}, but the chapter never names it")

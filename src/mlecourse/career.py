@@ -433,7 +433,7 @@ TOOL_MAP: dict[str, ToolUse] = {
     "Hadoop": ToolUse(9, DESCRIBED, "as Spark"),
     "Cloud Storage (S3, GCS)": ToolUse(2, STAND_IN, "a local data file checked against its checksum"),
     "Databases (SQL/NoSQL)": ToolUse(7, STAND_IN, "the SQLite database behind the MLflow registry"),
-    "Tecton": ToolUse(3, STAND_IN, "one feature function shared by training and serving"),
+    "Tecton": ToolUse(3, STAND_IN, "one fitted feature pipeline, saved inside the model, shared by training and serving"),
     "Featureform": ToolUse(3, STAND_IN, "as Tecton"),
     "Vertex AI Feature Store": ToolUse(3, STAND_IN, "as Tecton"),
     "Feast": ToolUse(3, STAND_IN, "as Tecton"),
