@@ -10,12 +10,16 @@ STAMP  := $(VENV)/.installed
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONHASHSEED := 0
+# One OpenMP thread per process: the tests run two notebooks at once on two
+# cores, and gradient boosting's threads fighting over them made a 0.3 s fit
+# take over a minute. One process alone loses little (the data is small).
+export OMP_NUM_THREADS ?= 1
 # JupyterLab: no extension manager (it would query PyPI), and allow root,
 # as workshop machines and containers often run as root.
 LAB_FLAGS := --LabApp.extension_manager=readonly $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench clean
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model clean
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -54,6 +58,12 @@ doctor: $(STAMP)  ## check this machine is ready for the course
 
 bench: $(STAMP)  ## time every notebook and its slowest cell
 	$(BIN)/python -m mlecourse.bench
+
+bench-service: $(STAMP)  ## time the model service: latency, throughput, overhead vs the raw model
+	$(BIN)/python -m mlecourse.loadtest
+
+model: $(STAMP)  ## train the course model into models/loan-default (what the Dockerfile copies)
+	$(BIN)/python -m mlecourse.artifact --out models/loan-default --version 1.0.0
 
 clean:  ## remove the built site and caches (keeps .venv)
 	rm -rf _build .pytest_cache

@@ -13,6 +13,9 @@ import pytest
 from mlecourse.checks.core import EXPECT_ENV
 
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+# As in the Makefile: two notebooks run at once on two cores; one OpenMP
+# thread each, or their thread pools fight (kernels inherit this).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 EXPECTATIONS = {"solutions": "correct", "exercises": "not_attempted"}
 

@@ -1,7 +1,6 @@
 """The exercise workbooks are exactly what the generator makes from the
 solutions, and hold nothing of the solutions."""
 import json
-import re
 
 import nbformat
 import pytest

@@ -18,9 +18,16 @@ from .features import build_preprocessor, features_and_target
 SEED = 0
 
 # The course's chosen model: gradient boosting with the settings the model
-# development chapter's budgeted search arrived at.
-BOOSTING_PARAMS = {"learning_rate": 0.1, "max_iter": 200, "max_leaf_nodes": 15,
-                   "min_samples_leaf": 40, "l2_regularization": 1.0}
+# development chapter's budgeted search arrived at. That search (successive
+# halving, 16 candidates drawn with seed SEED from BOOSTING_SPACE, three
+# time-ordered folds of 2019-2020, scored by log loss) keeps BOOSTING_FIXED and
+# tries the rest; the chapter re-runs it and shows whether its best settings
+# are still these.
+BOOSTING_FIXED = {"max_iter": 200, "early_stopping": True}
+BOOSTING_SPACE = {"learning_rate": [0.03, 0.05, 0.1, 0.2], "max_leaf_nodes": [7, 15, 31, 63],
+                  "min_samples_leaf": [20, 50, 100, 200], "l2_regularization": [0.0, 0.1, 1.0, 10.0]}
+BOOSTING_PARAMS = {**BOOSTING_FIXED, "learning_rate": 0.03, "max_leaf_nodes": 31,
+                   "min_samples_leaf": 50, "l2_regularization": 0.1}
 
 
 def make_estimator(kind: str, **params):

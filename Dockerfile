@@ -1,0 +1,41 @@
+# The loan-default model service: one model directory, served by uvicorn on port 8000.
+#
+# Build (from the repository root, after writing the model directory):
+#   python -m mlecourse.artifact --out models/loan-default --version 1.0.0
+#   docker build -t loan-default:1.0.0 .
+#   docker run --rm -p 8000:8000 loan-default:1.0.0
+#   curl localhost:8000/health
+#
+# For production, pin the base image by digest (python:3.11-slim@sha256:...)
+# so that a rebuild cannot silently change the operating system underneath.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    OMP_NUM_THREADS=1 \
+    PYTHONPATH=/app/src
+
+WORKDIR /app
+
+# Dependencies first, in their own layer: rebuilt only when the lock changes.
+# --require-hashes: every file pip downloads must match the lock's hash.
+# (The course's lock also holds the book and JupyterLab; a team shipping only
+# the service would keep a smaller lock for it.)
+COPY requirements.lock ./
+RUN pip install --no-deps --require-hashes -r requirements.lock
+
+# The code, then the model: a new model rebuilds only the last layer.
+COPY src/ ./src/
+COPY models/loan-default/ ./model/
+
+# Never run a network service as root.
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
+USER 10001
+
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status != 200)"]
+
+CMD ["python", "-m", "mlecourse.serving", "--model-dir", "/app/model", "--host", "0.0.0.0", "--port", "8000"]

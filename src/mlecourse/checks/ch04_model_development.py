@@ -1,0 +1,313 @@
+"""Checks for the workbook of chapter 4, "Model development".
+
+References that need the data (4.4, 4.5) compute it once per session from
+the committed file, cleaned and split by the course's own functions.
+"""
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import f1_score, precision_score, recall_score
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+from .. import business, features, modeling
+from ..data import load_loans
+from . import compare
+from .blank import is_blank
+from .core import exercise
+from .result import Unanswered, Wrong
+
+WORKBOOK = "04_model_development.ipynb"
+
+
+def _one_thread():
+    """Fits inside a check use one thread per library: on a busy machine, gradient
+    boosting's threads can wait on each other for a minute (see the chapter)."""
+    return threadpool_limits(limits=1)
+
+
+@cache
+def _split() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The cleaned loans and the course's train, validation and test years."""
+    loans, _ = features.clean_loans(load_loans())
+    return (loans, *features.split_by_date(loans))
+
+
+def _number_in(answer: dict, key: str, what: str) -> float:
+    if key not in answer:
+        raise Wrong(f"the dict has no {key!r} entry; give {what}")
+    return compare.as_number(answer[key], f"{key!r}")
+
+
+def _expect_dict(answer, keys: tuple[str, ...]) -> dict:
+    if is_blank(answer):
+        raise Unanswered()
+    if not isinstance(answer, dict):
+        raise Wrong(f"expected a dict with keys {', '.join(map(repr, keys))}, got {compare.describe(answer)}")
+    return answer
+
+
+# 4.1 ----------------------------------------------------------------------
+
+# The confusion matrix the workbook gives (rows: outcome, columns: decision).
+CONFUSION = {"tn": 7355, "fp": 699, "fn": 345, "tp": 606}
+
+
+def _labels() -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes and decisions that produce CONFUSION, for scikit-learn."""
+    c = CONFUSION
+    y = np.repeat([0, 0, 1, 1], [c["tn"], c["fp"], c["fn"], c["tp"]])
+    refuse = np.repeat([0, 1, 0, 1], [c["tn"], c["fp"], c["fn"], c["tp"]])
+    return y, refuse
+
+
+def ref_prf() -> dict[str, float]:
+    y, refuse = _labels()
+    return {"precision": precision_score(y, refuse), "recall": recall_score(y, refuse),
+            "f1": f1_score(y, refuse)}
+
+
+def _swapped() -> dict[str, float]:
+    r = ref_prf()
+    return {**r, "precision": r["recall"], "recall": r["precision"]}
+
+
+@exercise("4.1", "Precision, recall and F1 from a confusion matrix", workbook=WORKBOOK,
+          hints=["Here a *positive* is a default and a *refusal* is predicting one: "
+                 "TP = defaulted and refused, FP = repaid but refused, FN = defaulted but approved.",
+                 "Precision = TP / (TP + FP): of the refusals, the share that were defaults. "
+                 "Recall = TP / (TP + FN): of the defaults, the share refused.",
+                 "F1 is the harmonic mean: 2 × precision × recall / (precision + recall)."],
+          reference=ref_prf,
+          mistakes=[(_swapped, "swapped"),
+                    (lambda: {**ref_prf(), "f1": (ref_prf()["precision"] + ref_prf()["recall"]) / 2},
+                     "arithmetic mean"),
+                    (lambda: {k: 100 * v for k, v in ref_prf().items()}, "fractions")])
+def check_prf(answer) -> str:
+    answer = _expect_dict(answer, ("precision", "recall", "f1"))
+    got = {k: _number_in(answer, k, "precision, recall and f1 as numbers") for k in ("precision", "recall", "f1")}
+    want = ref_prf()
+    if any(v > 1 for v in got.values()):
+        raise Wrong("give fractions between 0 and 1, not percentages")
+    close = lambda a, b: abs(a - b) < 5e-4
+    if close(got["precision"], want["recall"]) and close(got["recall"], want["precision"]):
+        raise Wrong("precision and recall are swapped: precision is about the refusals, "
+                    "recall about the defaults")
+    for key in ("precision", "recall"):
+        if not close(got[key], want[key]):
+            raise Wrong(f"{key} is not right; check which cells of the matrix go into it")
+    if close(got["f1"], (want["precision"] + want["recall"]) / 2):
+        raise Wrong("that F1 is the arithmetic mean of precision and recall; F1 is the harmonic mean")
+    if not close(got["f1"], want["f1"]):
+        raise Wrong("f1 is not right; it combines your precision and recall")
+    return ("F1 weighs the two errors equally; this lender does not (a missed default costs "
+            "five wrong refusals), which is why the chapter ranks models by cost.")
+
+
+# 4.2 ----------------------------------------------------------------------
+
+CALIBRATION_OPTIONS = {
+    "a": "a straight line is not enough: a calibrated model's curve lies on the diagonal. "
+         "Compare, for one bin, the predicted probability with the observed rate",
+    "b": "",
+    "c": "look at which axis is which: the points lie below the diagonal, so the observed default "
+         "rate is lower than the prediction",
+    "d": "calibration and ranking are different properties: a model can rank applicants well and "
+         "still give probabilities that are too high (its ROC AUC is printed above the plot)",
+}
+
+
+@exercise("4.2", "Read a reliability diagram", workbook=WORKBOOK,
+          hints=["The x axis is what the model predicted for a bin of applicants, the y axis how "
+                 "often they actually defaulted.",
+                 "Pick one point, say the one near x = 0.4: what share of those applicants defaulted?"],
+          reference=lambda: "b",
+          mistakes=[(lambda: "a", "diagonal"), (lambda: "c", "below the diagonal"),
+                    (lambda: "d", "ranking")])
+def check_calibration(answer) -> str:
+    compare.choice(answer, "b", CALIBRATION_OPTIONS, what="your reading")
+    return ("Right: weighting the rare class inflates every probability. The ranking survives, "
+            "the probabilities do not, and neither does the 1/6 threshold.")
+
+
+# 4.3 ----------------------------------------------------------------------
+
+def ref_cheapest_threshold(defaulted, scores) -> float:
+    thresholds = np.round(np.linspace(0, 1, 1001), 3)
+    costs = [business.decision_cost(defaulted, np.asarray(scores) > t) for t in thresholds]
+    return float(thresholds[int(np.argmin(costs))])
+
+
+def _threshold_cases() -> list[compare.Case]:
+    rng = np.random.default_rng(4)
+
+    def case(name, defaulted, scores):
+        defaulted = np.asarray(defaulted)
+        scores = np.asarray(scores, dtype=float)
+        candidates = np.concatenate([[-1.0], np.unique(scores)])
+        costs = np.array([business.decision_cost(defaulted, scores > t) for t in candidates])
+        best = costs.min()
+        # the threshold that maximises accuracy: both mistakes weighed the same
+        errors = np.array([np.mean((scores > t) != defaulted.astype(bool)) for t in candidates])
+        accuracy_cost = costs[int(np.argmin(errors))]
+
+        def verify(result):
+            value = compare.as_number(result, "the threshold your function returns")
+            cost = business.decision_cost(defaulted, scores > value)
+            if np.isclose(cost, best, rtol=1e-9):
+                return
+            if value == 0.5:
+                raise Wrong("it returned 0.5, the default threshold, which ignores the costs")
+            if np.isclose(value, business.COSTS.threshold):
+                raise Wrong("it returned the theory's 1/6, which assumes calibrated scores; "
+                            "these are not, so search the threshold on the data")
+            mistakes = np.mean((scores > value) != defaulted.astype(bool))
+            if np.isclose(mistakes, errors.min()) and not np.isclose(accuracy_cost, best):
+                raise Wrong("its threshold minimises the number of mistakes, as if both cost "
+                            "the same; weigh them with business.COSTS")
+            raise Wrong(f"its threshold {value:g} does not give the lowest expected cost")
+        return compare.Case(name, (pd.Series(defaulted), pd.Series(scores)), verify, keep_inputs=True)
+
+    small_y = [0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0]
+    small_s = [0.05, 0.10, 0.12, 0.15, 0.30, 0.35, 0.40, 0.02, 0.08, 0.22, 0.60, 0.55]
+    risk = rng.random(400)
+    y = rng.random(400) < risk * 0.4
+    low = np.clip(np.round(risk * 0.3, 3), 0.001, 0.999)   # scores far too low: best threshold is small
+    high = np.clip(np.round(0.3 + risk * 0.65, 3), 0.001, 0.999)   # far too high
+    return [case("twelve applications", small_y, small_s),
+            case("400 applications with scores that are too low", y, low),
+            case("400 applications with scores that are too high", y, high),
+            case("applications that all repaid", [0] * 20, np.round(rng.random(20), 3).clip(0.001))]
+
+
+@exercise("4.3", "The cheapest threshold", workbook=WORKBOOK,
+          hints=["Try many thresholds (every 0.001 from 0 to 1 is enough here) and keep the cheapest.",
+                 "For one threshold t, the decisions are `scores > t`, and "
+                 "`business.decision_cost(defaulted, scores > t)` is their cost.",
+                 "`np.argmin` of the list of costs gives the position of the cheapest threshold."],
+          reference=lambda: ref_cheapest_threshold,
+          mistakes=[(lambda: (lambda d, s: 0.5), "0.5"),
+                    (lambda: (lambda d, s: business.COSTS.threshold), "calibrated"),
+                    (lambda: (lambda d, s: float(np.round(np.linspace(0, 1, 1001), 3)[int(np.argmin(
+                        [np.mean((np.asarray(s) > t) != np.asarray(d).astype(bool))
+                         for t in np.round(np.linspace(0, 1, 1001), 3)]))])), "both cost the same")])
+def check_cheapest_threshold(answer) -> str:
+    compare.function(answer, _threshold_cases(), what="your function")
+    return ("Chosen on validation scores, this threshold also corrects a model's miscalibration; "
+            "report its cost on data it was not chosen on.")
+
+
+# 4.4 ----------------------------------------------------------------------
+
+@cache
+def _leak_costs() -> dict[str, dict[str, float]]:
+    """Costs of logistic regression validated two ways, at 1/6 and at 0.5."""
+    loans = _split()[0]
+    recent = loans[(loans["application_date"] >= "2021-01-01") & (loans["application_date"] < "2024-01-01")]
+    past, future = features.split_by_date(recent, cuts=("2023-07-01", "2024-01-01"))
+    shuffled_fit, shuffled_check = train_test_split(recent, test_size=len(future), random_state=0)
+    out = {}
+    for name, (fit, check) in {"shuffled": (shuffled_fit, shuffled_check), "time": (past, future)}.items():
+        with _one_thread():
+            model = modeling.train_model(fit, "logistic")
+        X, y = features.features_and_target(check)
+        p = model.predict_proba(X)[:, 1]
+        out[name] = {"theory": business.decision_cost(y, p > business.COSTS.threshold),
+                     "half": business.decision_cost(y, p > 0.5)}
+    return out
+
+
+def ref_leak() -> dict[str, float]:
+    return {k: v["theory"] for k, v in _leak_costs().items()}
+
+
+@exercise("4.4", "What a shuffled split hides", workbook=WORKBOOK,
+          hints=["Keep the cleaned rows applied from 2021-01-01 up to 2023-12-31. The time split is "
+                 "`features.split_by_date(recent, cuts=('2023-07-01', '2024-01-01'))`.",
+                 "The shuffled split: `train_test_split(recent, test_size=len(future), random_state=0)`.",
+                 "For each split: `modeling.train_model(fit_rows, 'logistic')`, then "
+                 "`business.decision_cost(y, p > business.COSTS.threshold)` on the held-out rows."],
+          reference=ref_leak,
+          mistakes=[(lambda: {"shuffled": ref_leak()["time"], "time": ref_leak()["shuffled"]}, "swapped"),
+                    (lambda: {k: v["half"] for k, v in _leak_costs().items()}, "threshold")])
+def check_leak(answer) -> str:
+    answer = _expect_dict(answer, ("shuffled", "time"))
+    got = {k: _number_in(answer, k, "the expected cost per application of each split")
+           for k in ("shuffled", "time")}
+    want, costs = ref_leak(), _leak_costs()
+    close = lambda a, b: abs(a - b) <= 1e-6 * max(1.0, abs(b))
+    if close(got["shuffled"], want["time"]) and close(got["time"], want["shuffled"]):
+        raise Wrong("the two costs are swapped: the time-ordered split is the one validated after July 2023")
+    if close(got["shuffled"], costs["shuffled"]["half"]) or close(got["time"], costs["time"]["half"]):
+        raise Wrong("that cost uses the threshold 0.5; decide with business.COSTS.threshold (1/6)")
+    for key, what in (("shuffled", "the shuffled split"), ("time", "the time-ordered split")):
+        if not close(got[key], want[key]):
+            raise Wrong(f"the cost of {what} is not right: check the rows, the split and the model")
+    return (f"The shuffled split promises {want['shuffled']:,.0f} per application; after the downturn "
+            f"the model costs {want['time']:,.0f}. Only the time split shows it.")
+
+
+# 4.5 ----------------------------------------------------------------------
+
+MARGIN = 0.30   # the model must cost at least 30% less than the business rule on validation
+
+
+@cache
+def _rule_cost_valid() -> float:
+    valid = _split()[2]
+    return business.decision_cost(valid[features.TARGET], business.business_rule(valid))
+
+
+def _validation_cost(model) -> float:
+    valid = _split()[2]
+    X, y = features.features_and_target(valid)
+    if not hasattr(model, "predict_proba"):
+        raise Wrong(f"expected a fitted model with predict_proba, got {compare.describe(model)}")
+    try:
+        proba = np.asarray(model.predict_proba(X))
+    except NotFittedError:
+        raise Wrong("the model it returns is not fitted: call fit inside the function") from None
+    except Exception as err:  # the learner's model: report, do not crash
+        raise Wrong(f"the model it returns failed on the validation applications "
+                    f"({type(err).__name__}: {err})") from None
+    if proba.ndim != 2 or proba.shape != (len(y), 2):
+        raise Wrong(f"predict_proba should give two columns per application, got shape {proba.shape}")
+    if np.isnan(proba).any():
+        raise Wrong("the model predicts NaN for some applications")
+    return business.decision_cost(y, proba[:, 1] > business.COSTS.threshold)
+
+
+def _training_cases() -> list[compare.Case]:
+    def verify(model):
+        cost = _validation_cost(model)
+        saving = 1 - cost / _rule_cost_valid()
+        if saving <= 0:
+            raise Wrong(f"on the validation year its model costs {cost:,.0f} per application, "
+                        f"no better than the business rule ({_rule_cost_valid():,.0f}); the bar is "
+                        f"{MARGIN:.0%} below the rule")
+        if saving < MARGIN:
+            raise Wrong(f"on the validation year its model costs {cost:,.0f} per application, "
+                        f"{saving:.0%} less than the business rule; the bar is {MARGIN:.0%}")
+    train = _split()[1]
+    return [compare.Case("the training years 2019-2020", (train,), verify, keep_inputs=True)]
+
+
+@exercise("4.5", "A training function that beats the rule", workbook=WORKBOOK,
+          hints=["`modeling.make_model(kind)` gives an unfitted pipeline; your function must fit it "
+                 "on the rows it receives and return it.",
+                 "`features.features_and_target(rows)` gives the X and y to fit on.",
+                 "A default decision tree is not enough; compare logistic regression and gradient "
+                 "boosting on time-ordered folds of the rows you are given."],
+          reference=lambda: (lambda rows: modeling.train_model(rows, "boosting")),
+          mistakes=[(lambda: (lambda rows: modeling.make_model("boosting")), "not fitted"),
+                    (lambda: (lambda rows: modeling.train_model(rows, "tree")), "the bar is")])
+def check_training(answer) -> str:
+    with _one_thread():
+        compare.function(answer, _training_cases(), what="your function", seconds=60,
+                         overtime="keep the search within budget")
+    return ("It was trained only on the rows the check gave it (2019-2020), so its validation "
+            "cost is honest, and the test year is still untouched.")

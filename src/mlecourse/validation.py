@@ -1,0 +1,317 @@
+"""Data validation as code: check a batch of applications before anything uses it.
+
+A batch arrives (a month of new loans for training, a file of applications to
+score). :func:`validate_batch` splits it into rows that may be used and rows
+held back for someone to look at, and writes a report with one line per
+problem. Its rules come from the same constants the feature pipeline and the
+model service use (:data:`mlecourse.features.RAW_FEATURES`, ``RANGES`` and
+``CATEGORIES``), so there is one definition of a valid application.
+
+What happens to a batch
+-----------------------
+* **Rows are quarantined, never dropped.** A row with an impossible value
+  (an age of 199, an income of -5, a channel nobody has heard of, text in a
+  number column) goes to ``quarantined`` with its reasons in ``problems``.
+  Rows in = rows accepted + rows quarantined, always; the function asserts it.
+* **Some problems are about the whole batch**, and then the whole batch is
+  rejected: every row goes to quarantine, because the rows that pass the
+  row checks cannot be trusted either. A batch is rejected when
+
+  - it is empty (an upstream job probably failed), or a column the model
+    needs is missing, or a column's values cannot be read as its type at all;
+  - more than ``Policy.max_quarantined_share`` of its rows fail a row check
+    (one bad row is a typo; a fifth of the batch is a broken system);
+  - a systemic change shows in a distribution: the median of an amount
+    (income, loan amount, debt) is more than ``Policy.scale_factor`` times
+    away from training's, or a column is missing far more often than in
+    training. Row checks alone cannot see these: an income recorded in
+    thousands (42 instead of 42,000) is a perfectly valid positive number.
+
+* **Nothing raises** for a malformed batch (wrong types, missing or extra
+  columns, NaN, inf, text): every problem is reported. Only something that is
+  not a DataFrame at all is a programming error (``TypeError``).
+
+A category never seen in training (a new ``channel``) is a row problem (the
+model would encode it as "none of the known channels" without a word) and is
+also named once at batch level, so that someone decides what it means.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .features import CATEGORIES, CATEGORICAL, NUMERIC, RANGES, RAW_FEATURES, TERMS
+
+# Fields an application may leave blank: the training data has them missing
+# and the pipeline imputes them (the model service uses the same list).
+OPTIONAL = ("annual_income", "employment_years", "employment_type", "home_ownership", "credit_score")
+WHOLE_NUMBERS = ("age", "loan_term_months", "num_credit_lines", "previous_defaults")
+# Amounts whose scale a broken upstream system can change (units, thousands, cents).
+SCALE_COLUMNS = ("annual_income", "loan_amount", "monthly_debt")
+PROBLEM_COLUMNS = ["level", "column", "check", "value", "row"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """When a batch is rejected as a whole. The defaults are the course's choices."""
+    max_quarantined_share: float = 0.05  # a normal month has about 1% bad rows
+    scale_factor: float = 5.0  # batch median vs training median, either way
+    max_missing_increase: float = 0.10  # share of missing values, above training's
+    min_rows_for_distribution: int = 50  # below this, medians are too noisy to judge
+
+
+POLICY = Policy()
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What training data looked like: medians of the amounts and missing shares.
+
+    Build it from the training rows with :meth:`from_frame`; it is small and
+    JSON-friendly (:meth:`to_dict`), so it can be saved next to the model.
+    """
+    medians: dict[str, float] = field(default_factory=dict)
+    missing: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> "Reference":
+        medians = {c: float(frame[c].median()) for c in SCALE_COLUMNS if c in frame}
+        missing = {c: float(frame[c].isna().mean()) for c in RAW_FEATURES if c in frame}
+        return cls(medians, missing)
+
+    def to_dict(self) -> dict:
+        return {"medians": dict(self.medians), "missing": dict(self.missing)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Reference":
+        return cls(dict(data.get("medians", {})), dict(data.get("missing", {})))
+
+
+@dataclass
+class BatchReport:
+    """The outcome of :func:`validate_batch`.
+
+    ``accepted`` and ``quarantined`` are rows of the batch, unchanged, with
+    their original index; ``problems`` has one row per problem (``level`` is
+    "batch" or "row"; ``row`` is the batch's index label, empty for a batch
+    problem); ``reasons`` says why the batch was rejected, if it was.
+    """
+    accepted: pd.DataFrame
+    quarantined: pd.DataFrame
+    problems: pd.DataFrame
+    reasons: list[str]
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.reasons)
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.accepted) + len(self.quarantined)
+
+    def summary(self) -> str:
+        verdict = "REJECTED" if self.rejected else "accepted"
+        text = (f"batch {verdict}: {self.rows_in} rows in, {len(self.accepted)} accepted, "
+                f"{len(self.quarantined)} quarantined, {len(self.problems)} problems")
+        return "\n".join([text, *(f"  - {reason}" for reason in self.reasons)])
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _bounds_check(column: str) -> list[pa.Check]:
+    low, high = RANGES[column]
+    checks = [pa.Check(lambda s: s.isna() | np.isfinite(s), name="finite")]
+    if low is not None:
+        checks.append(pa.Check.ge(low))
+    if high is not None:
+        checks.append(pa.Check.le(high))
+    if column in WHOLE_NUMBERS:
+        checks.append(pa.Check(lambda s: s.isna() | (s == np.round(s)), name="whole_number"))
+    if column == "loan_term_months":
+        checks.append(pa.Check.isin(TERMS))
+    return checks
+
+
+def batch_schema() -> pa.DataFrameSchema:
+    """The pandera schema of one application, built from the feature constants.
+
+    Numbers are validated after :func:`validate_batch` has read them as
+    floats; extra columns are allowed (a batch carries ids and dates too).
+    """
+    columns = {c: pa.Column("float64", checks=_bounds_check(c), nullable=c in OPTIONAL)
+               for c in NUMERIC}
+    columns |= {c: pa.Column(None, checks=pa.Check.isin(CATEGORIES[c]), nullable=c in OPTIONAL)
+                for c in CATEGORICAL}
+    return pa.DataFrameSchema(columns, strict=False, name="loan application")
+
+
+def _problem(level: str, column, check: str, value=None, row=None) -> dict:
+    return {"level": level, "column": column, "check": check, "value": value, "row": row}
+
+
+def _read_numbers(values: pd.Series) -> pd.Series:
+    """Values as float64; anything that is not a number becomes NaN."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values) \
+            or pd.api.types.is_timedelta64_dtype(values):
+        return pd.Series(np.nan, index=values.index, dtype="float64")
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+
+    def number(value):
+        if isinstance(value, (bool, np.bool_)) or value is None:
+            return np.nan
+        try:
+            return float(value)
+        except (TypeError, ValueError, OverflowError):
+            return np.nan
+    return pd.Series([number(v) for v in values], index=values.index, dtype="float64")
+
+
+def _duplicated(frame: pd.DataFrame) -> np.ndarray:
+    """Rows equal to an earlier row; cells that cannot be hashed (lists) compare as text."""
+    try:
+        return frame.duplicated().to_numpy()
+    except TypeError:
+        return frame.astype(str).duplicated().to_numpy()
+
+
+def _is_missing(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v))
+                      or v is pd.NA or v is pd.NaT).astype(bool)
+
+
+def validate_batch(batch: pd.DataFrame, reference: Reference | None = None,
+                   policy: Policy = POLICY) -> BatchReport:
+    """Split ``batch`` into accepted and quarantined rows and report every problem.
+
+    ``reference`` (from the training rows) enables the distribution checks;
+    without it only row and structure checks run. ``batch`` is not changed.
+    """
+    if not isinstance(batch, pd.DataFrame):
+        raise TypeError(f"validate_batch needs a pandas DataFrame, got {type(batch).__name__}")
+    n = len(batch)
+    problems: list[dict] = []
+    reasons: list[str] = []
+    labels = list(batch.index)
+    work = batch.reset_index(drop=True)  # positions, whatever the batch's index is
+    if work.columns.duplicated().any():
+        for name in work.columns[work.columns.duplicated()].unique():
+            problems.append(_problem("batch", name, "column appears more than once"))
+            reasons.append(f"column {name!r} appears more than once")
+        work = work.loc[:, ~work.columns.duplicated()]
+    if n == 0:
+        problems.append(_problem("batch", None, "batch is empty"))
+        reasons.append("the batch is empty: did an upstream job fail?")
+
+    missing_columns = [c for c in RAW_FEATURES if c not in work.columns]
+    for column in missing_columns:
+        problems.append(_problem("batch", column, "column is missing"))
+    if missing_columns:
+        reasons.append(f"{len(missing_columns)} required column(s) missing: {', '.join(missing_columns)}")
+
+    bad_row = np.zeros(n, dtype=bool)
+    present = [c for c in RAW_FEATURES if c in work.columns]
+    unreadable_columns = []
+    typed = pd.DataFrame(index=work.index)
+    for column in present:
+        raw = work[column]
+        if column in NUMERIC:
+            numbers = _read_numbers(raw)
+            unreadable = numbers.isna() & ~_is_missing(raw)
+            if n and unreadable.all():
+                problems.append(_problem("batch", column, "values are not numbers",
+                                         raw.iloc[0]))
+                reasons.append(f"column {column!r} cannot be read as numbers "
+                               f"(e.g. {raw.iloc[0]!r})")
+                unreadable_columns.append(column)
+            else:
+                for position in np.flatnonzero(unreadable.to_numpy()):
+                    problems.append(_problem("row", column, "not a number", raw.iloc[position],
+                                             labels[position]))
+                bad_row |= unreadable.to_numpy()
+            typed[column] = numbers
+        else:  # anything that is not text is shown as text, and fails the category check
+            missing = _is_missing(raw).to_numpy()
+            typed[column] = pd.Series([None if gone else value if isinstance(value, str) else repr(value)
+                                       for value, gone in zip(raw, missing)],
+                                      index=raw.index, dtype=object)
+
+    checked = [c for c in present if c not in unreadable_columns]
+    if n and checked:
+        try:
+            batch_schema().select_columns(checked).validate(typed[checked], lazy=True)
+        except pa.errors.SchemaErrors as err:
+            for case in err.failure_cases.itertuples(index=False):
+                position = case.index
+                if position is None or (isinstance(position, float) and math.isnan(position)):
+                    problems.append(_problem("batch", case.column, str(case.check), case.failure_case))
+                    reasons.append(f"{case.column}: {case.check}")
+                    continue
+                position = int(position)
+                if bad_row[position] and case.column in NUMERIC and pd.isna(typed.at[position, case.column]):
+                    continue  # already reported as "not a number"
+                problems.append(_problem("row", case.column, str(case.check), case.failure_case,
+                                         labels[position]))
+                bad_row[position] = True
+
+    duplicated = _duplicated(work) if n and len(work.columns) else np.zeros(n, bool)
+    for position in np.flatnonzero(duplicated & ~bad_row):
+        problems.append(_problem("row", None, "duplicate of an earlier row", None, labels[position]))
+    bad_row |= duplicated
+
+    # Categories never seen in training: named once for the whole batch.
+    for column in [c for c in CATEGORICAL if c in present]:
+        values = typed[column]
+        unseen = values[values.notna() & ~values.isin(CATEGORIES[column])].astype(str)
+        if len(unseen):
+            names = list(unseen.value_counts().index)
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            problems.append(_problem("batch", column, f"{len(names)} value(s) never seen in "
+                                     f"training, on {len(unseen)} row(s)", shown))
+
+    if n and not reasons:  # the structure is sound: look for systemic problems
+        share = bad_row.mean()
+        if share > policy.max_quarantined_share:
+            reasons.append(f"{share:.1%} of rows failed a row check "
+                           f"(more than {policy.max_quarantined_share:.0%}): a systemic problem?")
+        if reference is not None and n >= policy.min_rows_for_distribution:
+            reasons += _distribution_problems(typed, reference, policy, problems)
+
+    if reasons:
+        accepted_mask = np.zeros(n, dtype=bool)
+    else:
+        accepted_mask = ~bad_row
+    accepted, quarantined = batch.iloc[np.flatnonzero(accepted_mask)], batch.iloc[np.flatnonzero(~accepted_mask)]
+    assert len(accepted) + len(quarantined) == n, "validate_batch lost or duplicated rows"
+    table = pd.DataFrame({c: pd.Series([p[c] for p in problems], dtype=object) for c in PROBLEM_COLUMNS})
+    return BatchReport(accepted, quarantined, table, reasons)
+
+
+def _distribution_problems(typed: pd.DataFrame, reference: Reference, policy: Policy,
+                           problems: list[dict]) -> list[str]:
+    """Batch-level checks that compare the batch with the training data."""
+    reasons = []
+    for column, expected in reference.medians.items():
+        if column not in typed or not expected or expected <= 0:
+            continue
+        median = typed[column].median()
+        if pd.isna(median) or median <= 0:
+            continue
+        ratio = median / expected
+        if ratio > policy.scale_factor or ratio < 1 / policy.scale_factor:
+            problems.append(_problem("batch", column, "median far from training's", float(median)))
+            reasons.append(f"median {column} is {median:,.4g}, training's is {expected:,.4g} "
+                           f"(x{ratio:.3g}): a unit or scale changed upstream?")
+    for column, expected in reference.missing.items():
+        if column not in typed:
+            continue
+        share = float(typed[column].isna().mean())
+        if share > expected + policy.max_missing_increase:
+            problems.append(_problem("batch", column, "missing far more often than in training", share))
+            reasons.append(f"{column} is missing on {share:.0%} of rows, {expected:.1%} in training")
+    return reasons

@@ -1,0 +1,237 @@
+"""The model file and its card: round trip, tampering, provenance, and why not pickle."""
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from threadpoolctl import threadpool_limits
+
+from mlecourse import artifact, features, modeling
+from mlecourse.artifact import ArtifactError
+from mlecourse.data import load_loans
+
+CREATED = "2024-01-01T00:00:00+00:00"
+
+
+@pytest.fixture(scope="module")
+def data():
+    clean, _ = features.clean_loans(load_loans())
+    train, valid, _test = features.split_by_date(clean)
+    return train, valid
+
+
+@pytest.fixture(scope="module")
+def model(data):
+    # one OpenMP thread: the suite runs two test processes on two cores, and
+    # boosting's threads spinning against each other can make a 1 s fit take 60 s
+    with threadpool_limits(1):
+        return modeling.train_model(data[0], "boosting")
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, model, data):
+    directory = tmp_path_factory.mktemp("model") / "loan-default"
+    artifact.save_model(model, directory, version="1.2.3", train_frame=data[0],
+                        metrics={"valid_auc": 0.87}, created=CREATED)
+    return directory
+
+
+def copy_dir(source, target):
+    target.mkdir()
+    for name in (artifact.MODEL_FILE, artifact.CARD_FILE):
+        (target / name).write_bytes((source / name).read_bytes())
+    return target
+
+
+# --- data_fingerprint -----------------------------------------------------------
+
+def test_fingerprint_is_stable_and_ignores_index_and_column_order(data):
+    train = data[0].head(500)
+    first = artifact.data_fingerprint(train)
+    assert len(first) == 64 and int(first, 16) >= 0
+    assert artifact.data_fingerprint(train.copy()) == first
+    assert artifact.data_fingerprint(train.reset_index(drop=True)) == first
+    assert artifact.data_fingerprint(train[train.columns[::-1]]) == first
+
+
+def test_fingerprint_changes_with_one_value_a_row_or_the_order(data):
+    train = data[0].head(500).reset_index(drop=True)
+    base = artifact.data_fingerprint(train)
+    changed = train.copy()
+    changed.loc[3, "annual_income"] = changed.loc[3, "annual_income"] + 0.01
+    assert artifact.data_fingerprint(changed) != base
+    assert artifact.data_fingerprint(train.iloc[:-1]) != base
+    assert artifact.data_fingerprint(train.iloc[::-1]) != base
+
+
+def test_fingerprint_tells_a_float_from_an_int_and_missing_from_zero():
+    a = pd.DataFrame({"x": [1.0, np.nan]})
+    assert artifact.data_fingerprint(a) != artifact.data_fingerprint(pd.DataFrame({"x": [1.0, 0.0]}))
+    assert artifact.data_fingerprint(pd.DataFrame({"x": [1, 2]})) != \
+        artifact.data_fingerprint(pd.DataFrame({"x": [1.0, 2.0]}))
+    # 17 significant digits: two floats that differ in the last bit differ
+    b = pd.DataFrame({"x": [0.1]})
+    c = pd.DataFrame({"x": [np.nextafter(0.1, 1.0)]})
+    assert artifact.data_fingerprint(b) != artifact.data_fingerprint(c)
+
+
+def test_fingerprint_refuses_what_is_not_a_frame():
+    with pytest.raises(TypeError, match="DataFrame"):
+        artifact.data_fingerprint([[1, 2]])
+
+
+# --- round trip -------------------------------------------------------------------
+
+def test_round_trip_gives_the_same_predictions(saved, model, data):
+    loaded, card = artifact.load_model(saved)
+    X, _ = features.features_and_target(data[1])
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_card_describes_model_data_schema_and_libraries(saved, data):
+    card = json.loads((saved / artifact.CARD_FILE).read_text())
+    train = data[0]
+    assert card["name"] == "loan-default" and card["version"] == "1.2.3"
+    assert card["created"] == CREATED
+    assert card["estimator"] == "HistGradientBoostingClassifier"
+    assert card["threshold"] == pytest.approx(1 / 6)
+    assert card["model_sha256"] == artifact.file_sha256(saved / artifact.MODEL_FILE)
+    td = card["training_data"]
+    assert td["fingerprint"] == artifact.data_fingerprint(train)
+    assert td["rows"] == len(train)
+    assert (td["first_date"], td["last_date"]) == ("2019-01-01", "2020-12-31")
+    assert td["default_rate"] == pytest.approx(train["defaulted"].mean())
+    assert list(card["features"]) == list(features.RAW_FEATURES)
+    assert card["features"]["age"] == {"type": "integer", "min": 18, "max": 85, "nullable": False}
+    assert card["features"]["annual_income"]["nullable"] is True
+    assert card["features"]["annual_income"]["max"] is None
+    assert card["features"]["region"]["allowed"] == list(features.CATEGORIES["region"])
+    assert card["metrics"] == {"valid_auc": 0.87}
+    assert set(card["libraries"]) == {"python", "scikit-learn", "skops", "numpy", "pandas"}
+
+
+def test_schema_nullable_fields_cover_every_missing_feature_in_training(data):
+    schema = artifact.feature_schema()
+    train = data[0]
+    # every feature the pipeline sees missing in training, apart from the rare
+    # impossible values that cleaning blanked (age, loan_amount), may be omitted
+    missing = {c for c in features.RAW_FEATURES if train[c].isna().mean() > 0.001}
+    assert missing <= {name for name, spec in schema.items() if spec["nullable"]}
+
+
+def test_save_creates_the_directory_and_returns_it(tmp_path, model, data):
+    target = tmp_path / "a" / "b"
+    out = artifact.save_model(model, target, version="1", train_frame=data[0].head(50), metrics={})
+    assert out == target and (target / "model.skops").is_file() and (target / "model.json").is_file()
+    assert artifact.read_card(target)["created"]  # defaults to now
+
+
+# --- refusals ---------------------------------------------------------------------
+
+def test_tampered_model_file_is_refused_naming_the_file(saved, tmp_path):
+    bad = copy_dir(saved, tmp_path / "bad")
+    blob = bytearray((bad / artifact.MODEL_FILE).read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    (bad / artifact.MODEL_FILE).write_bytes(bytes(blob))
+    with pytest.raises(ArtifactError, match=r"model\.skops.*SHA-256 mismatch"):
+        artifact.load_model(bad)
+
+
+def test_a_different_model_under_the_same_card_is_refused(saved, tmp_path, data):
+    bad = copy_dir(saved, tmp_path / "swapped")
+    other = modeling.train_model(data[0].head(2000), "logistic")
+    sio.dump(other, bad / artifact.MODEL_FILE)
+    with pytest.raises(ArtifactError, match="model.skops"):
+        artifact.load_model(bad)
+
+
+def test_fingerprint_mismatch_is_refused(saved, data):
+    model, card = artifact.load_model(saved, expected_fingerprint=artifact.data_fingerprint(data[0]))
+    assert card["version"] == "1.2.3"
+    with pytest.raises(ArtifactError, match=r"model\.json.*fingerprint mismatch"):
+        artifact.load_model(saved, expected_fingerprint=artifact.data_fingerprint(data[1]))
+
+
+def test_untrusted_type_is_refused_even_with_a_matching_hash(tmp_path):
+    bad = tmp_path / "evil"
+    bad.mkdir()
+    sio.dump(artifact.RunsCodeOnLoad(), bad / artifact.MODEL_FILE)
+    card = {"name": "x", "version": "1", "training_data": {}, "features": {},
+            "model_sha256": artifact.file_sha256(bad / artifact.MODEL_FILE)}
+    (bad / artifact.CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(ArtifactError, match=r"model\.skops.*RunsCodeOnLoad"):
+        artifact.load_model(bad)
+
+
+def test_a_pickle_renamed_to_skops_is_refused_without_running_it(tmp_path):
+    bad = tmp_path / "pickled"
+    bad.mkdir()
+    (bad / artifact.MODEL_FILE).write_bytes(pickle.dumps(artifact.RunsCodeOnLoad()))
+    card = {"name": "x", "version": "1", "training_data": {}, "features": {},
+            "model_sha256": artifact.file_sha256(bad / artifact.MODEL_FILE)}
+    (bad / artifact.CARD_FILE).write_text(json.dumps(card))
+    before = len(artifact.MARKS)
+    with pytest.raises(ArtifactError, match="not a readable skops file"):
+        artifact.load_model(bad)
+    assert len(artifact.MARKS) == before
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / artifact.CARD_FILE).unlink(), "no model card"),
+    (lambda d: (d / artifact.CARD_FILE).write_text("{not json"), "not valid JSON"),
+    (lambda d: (d / artifact.CARD_FILE).write_text('{"name": "x"}'), "lacks version"),
+    (lambda d: (d / artifact.MODEL_FILE).unlink(), "model file missing"),
+])
+def test_broken_directories_give_clear_errors(saved, tmp_path, damage, message):
+    bad = copy_dir(saved, tmp_path / "broken")
+    damage(bad)
+    with pytest.raises(ArtifactError, match=message):
+        artifact.load_model(bad)
+
+
+def test_artifact_error_is_a_value_error():
+    assert issubclass(ArtifactError, ValueError)
+
+
+def test_trusted_types_cover_the_three_model_families(data, tmp_path):
+    small = {"logistic": {}, "tree": {}, "boosting": {"max_iter": 10}}
+    for kind, params in small.items():
+        with threadpool_limits(1):
+            fitted = modeling.train_model(data[0].head(3000), kind, **params)
+        directory = artifact.save_model(fitted, tmp_path / kind, version="1",
+                                        train_frame=data[0].head(3000), metrics={})
+        loaded, _ = artifact.load_model(directory)
+        X = data[1][list(features.RAW_FEATURES)].head(20)
+        np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+
+
+# --- why not pickle -----------------------------------------------------------------
+
+def test_pickle_runs_code_while_loading(capsys):
+    before = len(artifact.MARKS)
+    result = pickle.loads(pickle.dumps(artifact.RunsCodeOnLoad()))  # noqa: S301
+    assert "this ran while loading" in capsys.readouterr().out
+    assert len(artifact.MARKS) == before + 1
+    assert result == "this ran while loading"  # not even the object: the call's result
+
+
+def test_skops_refuses_the_same_payload():
+    data = sio.dumps(artifact.RunsCodeOnLoad())
+    assert sio.get_untrusted_types(data=data) == ["mlecourse.artifact.RunsCodeOnLoad"]
+    before = len(artifact.MARKS)
+    with pytest.raises(Exception, match="Untrusted types"):
+        sio.loads(data)
+    assert len(artifact.MARKS) == before
+
+
+def test_demo_reports_both_sides(capsys):
+    demo = artifact.pickle_runs_code_demo(verbose=False)
+    assert capsys.readouterr().out == ""
+    assert demo["pickle_ran"] is True
+    assert demo["pickle_result"] == "this ran while loading"
+    assert demo["skops_untrusted"] == ["mlecourse.artifact.RunsCodeOnLoad"]
+    assert "UntrustedTypesFoundException" in demo["skops_refusal"]
+    artifact.pickle_runs_code_demo(verbose=True)
+    assert "this ran while loading" in capsys.readouterr().out
