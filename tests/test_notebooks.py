@@ -1,5 +1,6 @@
 """Notebook hygiene and the course's conventions, checked on every notebook."""
 import re
+from datetime import datetime, timedelta
 
 import nbformat
 import pytest
@@ -72,10 +73,22 @@ def test_every_exercise_belongs_to_a_workbook():
 
 def test_schedule_adds_up_the_chapters():
     rows = course.schedule()
-    sessions = [r for r in rows if r["session"] not in ("Break", "End")]
+    sessions = [r for r in rows if r["session"] not in ("Break", "Lunch", "End of the day", "End")]
     assert sum(r["minutes"] for r in sessions) == sum(
         c.teaching_minutes + c.exercise_minutes for c in course.chapters())
     assert rows[-1]["session"] == "End"
+
+
+def test_schedule_keeps_each_day_within_hours_with_a_lunch():
+    rows = course.schedule(start="09:30", day_end="17:30")
+    for day in {r["day"] for r in rows}:
+        today = [r for r in rows if r["day"] == day]
+        sessions = [r for r in today if r["minutes"]]
+        end = datetime.strptime(sessions[-1]["start"], "%H:%M") + timedelta(minutes=sessions[-1]["minutes"])
+        assert len(sessions) == 1 or end <= datetime.strptime("17:30", "%H:%M"), today
+        if end > datetime.strptime("13:30", "%H:%M"):
+            assert [r["session"] for r in today].count("Lunch") == 1, today
+    assert course.schedule(day_end="23:59")[-1]["day"] == 1  # a long enough day holds it all
 
 
 def test_a_downloaded_notebook_runs_from_any_folder(tmp_path):

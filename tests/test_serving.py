@@ -323,11 +323,11 @@ def test_no_payload_causes_a_server_error(client, bodies):
 def test_application_model_follows_the_feature_schema():
     fields = serving.Application.model_fields
     assert list(fields) == list(features.RAW_FEATURES)
-    assert {n for n, f in fields.items() if not f.is_required()} == set(artifact.NULLABLE)
+    assert {n for n, f in fields.items() if not f.is_required()} == set(features.OPTIONAL)
     schema = {**artifact.feature_schema(), "age": {"type": "integer", "min": 30, "max": 40, "nullable": False}}
     narrow = serving.application_model(schema)
     with pytest.raises(ValidationError, match="greater than or equal to 30"):
-        narrow.model_validate({**{n: None for n in artifact.NULLABLE}, "age": 25})
+        narrow.model_validate({**{n: None for n in features.OPTIONAL}, "age": 25})
 
 
 def test_applications_frame_matches_the_training_dtypes(sample, bodies):
@@ -367,3 +367,11 @@ def test_serve_takes_a_given_port_and_two_servers_can_run(model_dir):
         assert blue.endswith(f":{port}") and blue != green
         assert httpx.get(f"{blue}/health").status_code == 200
         assert httpx.get(f"{green}/health").status_code == 200
+
+
+def test_a_loan_term_the_product_does_not_offer_is_refused_by_name():
+    application = dict(serving.as_applications(load_loans().head(1))[0], loan_term_months=13)
+    with pytest.raises(ValidationError) as error:
+        serving.Application.model_validate(application)
+    assert error.value.errors()[0]["loc"] == ("loan_term_months",)
+    assert "36" in error.value.errors()[0]["msg"]

@@ -95,11 +95,6 @@ def data_fingerprint(frame: pd.DataFrame) -> str:
 
 
 # --- the model card ---------------------------------------------------------------
-# Fields an application may leave out: missing in the raw data for a known
-# reason (data/README.md), and imputed by the pipeline.
-NULLABLE = ("annual_income", "employment_years", "credit_score", "employment_type",
-            "home_ownership")
-
 
 def feature_schema() -> dict:
     """What an application must look like, from features.RANGES / CATEGORIES.
@@ -111,17 +106,18 @@ def feature_schema() -> dict:
     """
     schema = {}
     for name in features.RAW_FEATURES:
-        nullable = name in NULLABLE
+        nullable = name in features.OPTIONAL
         if name in features.CATEGORIES:
             schema[name] = {"type": "category", "allowed": list(features.CATEGORIES[name]),
                             "nullable": nullable}
         else:
             low, high = features.RANGES[name]
-            integer = all(isinstance(b, int) for b in (low, high) if b is not None)
+            integer = name in features.INTEGERS
             schema[name] = {"type": "integer" if integer else "number", "min": low, "max": high,
                             "nullable": nullable}
+            if name == "loan_term_months":
+                schema[name]["allowed"] = list(features.TERMS)
     return schema
-
 
 
 def library_versions() -> dict:

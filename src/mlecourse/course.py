@@ -74,28 +74,44 @@ def chapters() -> list[Chapter]:
     return out
 
 
-def schedule(start: str = "09:30", break_after: int = 90, break_minutes: int = 15) -> list[dict]:
-    """A workshop day: each chapter's teaching and exercises, with breaks.
+def _clock(text: str) -> datetime:
+    return datetime.strptime(text, "%H:%M")
 
-    A break is taken once ``break_after`` minutes have passed since the last
-    one, but only between chapters, so nothing is cut in half.
+
+def schedule(start: str = "09:30", day_end: str = "17:30", break_after: int = 90,
+             break_minutes: int = 15, lunch_minutes: int = 60) -> list[dict]:
+    """Workshop days: each chapter's teaching and exercises, with breaks and lunch.
+
+    Nothing is cut in half: pauses fall between chapters. A 15-minute break
+    comes once ``break_after`` minutes have passed since the last pause;
+    lunch (which replaces a break that is due) comes at the first gap after
+    noon, or from 11:30 before a chapter that would run past 13:00. A chapter that would end after
+    ``day_end`` starts the next day. Each row has a ``day``.
     """
-    clock = datetime.strptime(start, "%H:%M")
-    since_break, rows = 0, []
-    for chapter in chapters():
-        if since_break >= break_after:
-            rows.append({"start": clock.strftime("%H:%M"), "session": "Break",
-                         "teaching": 0, "exercises": 0, "minutes": break_minutes})
-            clock += timedelta(minutes=break_minutes)
-            since_break = 0
-        minutes = chapter.teaching_minutes + chapter.exercise_minutes
-        rows.append({"start": clock.strftime("%H:%M"), "session": chapter.title,
-                     "teaching": chapter.teaching_minutes, "exercises": chapter.exercise_minutes,
-                     "minutes": minutes})
+    day, clock, since_pause, lunched, rows = 1, _clock(start), 0, False, []
+
+    def add(session: str, minutes: int, teaching: int = 0, exercises: int = 0) -> None:
+        nonlocal clock
+        rows.append({"day": day, "start": clock.strftime("%H:%M"), "session": session,
+                     "teaching": teaching, "exercises": exercises, "minutes": minutes})
         clock += timedelta(minutes=minutes)
-        since_break += minutes
-    rows.append({"start": clock.strftime("%H:%M"), "session": "End", "teaching": 0,
-                 "exercises": 0, "minutes": 0})
+
+    for chapter in chapters():
+        minutes = chapter.teaching_minutes + chapter.exercise_minutes
+        due = since_pause >= break_after
+        at = clock + timedelta(minutes=break_minutes if due else 0)  # lunch may replace a break
+        lunch = not lunched and at >= _clock("11:30") and (
+            at >= _clock("12:00") or at + timedelta(minutes=minutes) > _clock("13:00"))
+        pause = lunch_minutes if lunch else break_minutes if due else 0
+        if rows and clock + timedelta(minutes=pause + minutes) > _clock(day_end):
+            add("End of the day", 0)
+            day, clock, since_pause, lunched = day + 1, _clock(start), 0, False
+        elif pause:
+            add("Lunch" if lunch else "Break", pause)
+            since_pause, lunched = 0, lunched or lunch
+        add(chapter.title, minutes, chapter.teaching_minutes, chapter.exercise_minutes)
+        since_pause += minutes
+    add("End", 0)
     return rows
 
 

@@ -60,7 +60,12 @@ RANGES = {  # inclusive bounds of a plausible value; None means unbounded
     "num_credit_lines": (0, None),
     "previous_defaults": (0, None),
 }
-TERMS = (12, 24, 36, 60)
+TERMS = (12, 24, 36, 60)  # the only loan terms the product offers, in months
+INTEGERS = ("age", "loan_term_months", "num_credit_lines", "previous_defaults")
+# Fields an application may leave blank: the training data has them missing
+# (data/README.md says why) and the pipeline imputes them. The validator and
+# the model service both read this list.
+OPTIONAL = ("annual_income", "employment_years", "employment_type", "home_ownership", "credit_score")
 
 # The course's standard split: train on 2019-2020, validate on 2021, test on
 # 2022 (the last year before the drifts, with every label known by 2023-12-31).

@@ -65,7 +65,7 @@ CEILING = 10**9
 def _field(spec: dict):
     """The (type, Field) pair pydantic.create_model needs for one schema entry."""
     nullable = bool(spec.get("nullable"))
-    if spec["type"] == "category":
+    if spec.get("allowed"):  # a category, or a number with a fixed set of values
         kind = Literal[tuple(spec["allowed"])]
         constraints = {}
     else:
@@ -120,10 +120,6 @@ def applications_frame(applications, columns=features.RAW_FEATURES) -> pd.DataFr
     return pd.DataFrame(data)
 
 
-INTEGER_FIELDS = tuple(name for name, (low, high) in features.RANGES.items()
-                       if all(isinstance(b, int) for b in (low, high) if b is not None))
-
-
 def as_applications(frame: pd.DataFrame) -> list[dict]:
     """Rows of a loans frame as JSON-ready request bodies for ``/predict``.
 
@@ -138,7 +134,7 @@ def as_applications(frame: pd.DataFrame) -> list[dict]:
         for name, value in row.items():
             if value is None or (isinstance(value, float) and np.isnan(value)):
                 continue
-            if name in INTEGER_FIELDS:
+            if name in features.INTEGERS:
                 value = int(value)
             elif name not in features.CATEGORIES:
                 value = float(value)
@@ -163,6 +159,11 @@ def _readable(errors: list[dict]) -> list[dict]:
 
 def _problem(status: int, errors: list[dict]) -> Response:
     return JSONResponse({"detail": errors}, status_code=status)
+
+
+def _too_large() -> Response:
+    return _problem(413, [{"field": "body", "loc": ["body"], "type": "too_large",
+                           "msg": f"request body over {MAX_BODY_BYTES} bytes"}])
 
 
 def _json_schema(application: type[BaseModel], max_batch: int) -> dict:
@@ -235,12 +236,10 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     async def predict(request: Request) -> Response:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return _problem(413, [{"field": "body", "loc": ["body"], "type": "too_large",
-                                   "msg": f"request body over {MAX_BODY_BYTES} bytes"}])
+            return _too_large()  # refused before reading it
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
-            return _problem(413, [{"field": "body", "loc": ["body"], "type": "too_large",
-                                   "msg": f"request body over {MAX_BODY_BYTES} bytes"}])
+            return _too_large()
         try:
             # NaN and Infinity are read (as Python floats do) so that validation can
             # name the field that holds them, instead of a bare "invalid JSON".
@@ -295,7 +294,6 @@ def serve(app, host: str = "127.0.0.1", port: int | None = None, *, timeout: flo
     thread, so a notebook kernel or a test process exits cleanly. Works in
     Jupyter: the server runs its own event loop in its own thread.
     """
-    import httpx
     import uvicorn
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -315,25 +313,34 @@ def serve(app, host: str = "127.0.0.1", port: int | None = None, *, timeout: flo
     thread.start()
     url = f"http://[{host}]:{port}" if family == socket.AF_INET6 else f"http://{host}:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        with httpx.Client(base_url=url, timeout=2.0) as client:
-            while True:
-                if not thread.is_alive():
-                    raise RuntimeError(f"the server on {url} stopped while starting")
-                if server.started:
-                    try:
-                        if client.get("/health").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"the server on {url} did not answer /health within {timeout} s")
-                time.sleep(0.01)
+        _wait_until_healthy(url, timeout, started=lambda: server.started,
+                            failure=lambda: None if thread.is_alive() else "its thread stopped")
         yield url
     finally:
         server.should_exit = True
         thread.join(timeout=timeout)
         sock.close()
+
+
+def _wait_until_healthy(url: str, timeout: float, *, failure, started=lambda: True) -> None:
+    """Poll ``url``/health until it answers 200; raise if ``failure()`` names a reason or time runs out."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=url, timeout=2.0) as client:
+        while True:
+            reason = failure()
+            if reason:
+                raise RuntimeError(f"the server on {url} stopped while starting: {reason}")
+            if started():
+                try:
+                    if client.get("/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass  # not listening yet
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the server on {url} did not answer /health within {timeout} s")
+            time.sleep(0.02)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -356,28 +363,14 @@ def serve_process(model_dir, host: str = "127.0.0.1", port: int | None = None, *
     import subprocess
     import sys
 
-    import httpx
-
     port = port or free_port(host)
     command = [sys.executable, "-m", "mlecourse.serving", "--model-dir", str(model_dir),
                "--host", host, "--port", str(port), "--log-level", log_level, "--no-access-log"]
     process = subprocess.Popen(command)
     url = f"http://{host}:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        with httpx.Client(base_url=url, timeout=2.0) as client:
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"the server process exited with code {process.returncode} "
-                                       f"while starting: {' '.join(command)}")
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{url} did not answer /health within {timeout} s")
-                time.sleep(0.05)
+        _wait_until_healthy(url, timeout, failure=lambda: None if process.poll() is None else
+                            f"it exited with code {process.returncode}: {' '.join(command)}")
         yield url
     finally:
         if process.poll() is None:

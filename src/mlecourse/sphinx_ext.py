@@ -79,20 +79,21 @@ def add_overview(app, doctree) -> None:
 
 
 class CourseSchedule(Directive):
-    """A table of the workshop day, computed from the chapters' metadata."""
+    """A table of the workshop days, computed from the chapters' metadata."""
     has_content = False
 
     def run(self):
         rows = course.schedule()
-        header = ["Start", "Session", "Teaching (min)", "Exercises (min)"]
+        header = ["Day", "Start", "Session", "Teaching (min)", "Exercises (min)"]
         table = nodes.table(classes=["course-schedule"])
         group = nodes.tgroup(cols=len(header))
         table += group
         group.extend(nodes.colspec(colwidth=1) for _ in header)
         head, body = nodes.thead(), nodes.tbody()
         head += self._row(header)
-        for r in rows:
-            body += self._row([r["start"], r["session"], str(r["teaching"] or ""),
+        for previous, r in zip([None, *rows], rows):
+            day = "" if previous and previous["day"] == r["day"] else str(r["day"])
+            body += self._row([day, r["start"], r["session"], str(r["teaching"] or ""),
                                str(r["exercises"] or "")])
         group += head
         group += body
