@@ -26,8 +26,8 @@ def test_snapshot_counts_the_loans_own_outcome_and_later_ones():
 def test_as_of_counts_only_outcomes_known_before_the_application():
     counts = customer_defaults_as_of(history())
     # 2020-02-01: the 2019 default is not known yet (known 2020-03-01);
-    # 2020-03-01: known on that very day, not strictly before; 2021-06-01: both known? no:
-    # the 2020-03-01 loan's default is known 2021-03-01, so two.
+    # 2020-03-01: known on that very day, not strictly before, so not counted;
+    # 2021-06-01: both defaults known (2020-03-01 and 2021-03-01), so two.
     assert counts.tolist() == [0, 0, 0, 2, 0]
     assert counts.index.tolist() == [10, 11, 12, 13, 14]
 

@@ -23,6 +23,8 @@ import pandas as pd
 
 from .risk_bands import HIGH_FROM
 
+MIN_CREDIT_SCORE = 580  # the rule refuses bureau scores below this ("subprime")
+
 
 @dataclass(frozen=True)
 class Costs:
@@ -56,12 +58,12 @@ def business_rule(frame: pd.DataFrame) -> pd.Series:
 
     Refuse when the applicant defaulted before, or when debt payments
     including the new loan exceed ``HIGH_FROM`` (43%) of income, or when the
-    bureau score is below 580. A missing score or income does not refuse on
+    bureau score is below ``MIN_CREDIT_SCORE`` (580). A missing score or income does not refuse on
     its own. Returns a boolean Series aligned with ``frame`` (True = refuse).
     """
     from .features import LoanRatios  # features imports nothing from here
 
     ratios = LoanRatios().fit(frame).transform(frame)
     refuse = (frame["previous_defaults"] > 0) | (ratios["debt_to_income"] > HIGH_FROM)
-    refuse |= frame["credit_score"] < 580
+    refuse |= frame["credit_score"] < MIN_CREDIT_SCORE
     return refuse.fillna(False).astype(bool).rename("refuse")

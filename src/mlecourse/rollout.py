@@ -16,9 +16,8 @@ array of probabilities of default: a fitted model in this process
 * **Shadow** (:class:`Shadow`, :func:`compare_shadow`): every request is also
   sent to the candidate, off the user's path; users only ever see the stable
   answer, and the two are compared afterwards.
-* **A/B test** (:func:`assign_arm`, :func:`sample_size_per_arm`,
-  :func:`simulated_power`, :func:`two_proportion_test`): a sticky random
-  split by customer, sized in advance, judged with a significance test.
+* **A/B test**: the statistics (sticky arms, sample size, significance)
+  are in :mod:`mlecourse.abtest`; they do not route traffic.
 
 Traffic is assigned with a hash of an id (:func:`bucket`), never with
 ``random``: the same application or customer always lands on the same side,
@@ -61,13 +60,6 @@ def bucket(keys: Iterable[Any], salt: str = "") -> np.ndarray:
         digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
         out.append(int.from_bytes(digest[:8], "big") / 2**64)
     return np.asarray(out, dtype=float)
-
-
-def assign_arm(keys: Iterable[Any], share_b: float = 0.5, salt: str = "ab") -> np.ndarray:
-    """'A' or 'B' for each key (e.g. a customer id): sticky, and B with probability ``share_b``."""
-    if not 0 <= share_b <= 1:
-        raise ValueError(f"share_b must be between 0 and 1, got {share_b}")
-    return np.where(bucket(keys, salt) < share_b, "B", "A")
 
 
 # --- versions ----------------------------------------------------------------------
@@ -308,7 +300,10 @@ def run_canary(router: Router, traffic, steps: tuple[float, ...] = STEPS,
     ``traffic``: a list of DataFrames, or a mapping label -> DataFrame (e.g.
     one month of applications each, see :func:`by_period`). After each batch
     the candidate's requests are checked with ``guards`` against all the
-    stable version's predictions so far. A breach rolls back (weight 0) and
+    stable version's predictions so far. (At 100% the batch has no stable
+    requests, so the comparison is with earlier batches: a season that
+    changes who applies would count as shift. A production canary keeps a
+    small stable share, or scores a sample with both versions.) A breach rolls back (weight 0) and
     ends the canary; too few requests holds the weight; otherwise the weight
     moves to the next step, and a clean step at 100% completes the rollout.
 
@@ -545,61 +540,3 @@ def compare_shadow(log: pd.DataFrame, threshold: float) -> dict:
         "correlation": float(np.corrcoef(both["stable"], both["candidate"])[0, 1]) if enough else math.nan,
         "mean_abs_difference": float((both["stable"] - both["candidate"]).abs().mean()) if len(both) else math.nan,
     }
-
-
-# --- A/B test -------------------------------------------------------------------------------
-
-def sample_size_per_arm(p_a: float, p_b: float, alpha: float = 0.05, power: float = 0.8) -> int:
-    """Applications needed in EACH arm to detect p_a vs p_b with a two-sided two-proportion z-test.
-
-    n = (z_{1-alpha/2} sqrt(2 p(1-p)) + z_{power} sqrt(p_a(1-p_a) + p_b(1-p_b)))^2 / (p_a - p_b)^2,
-    with p the average of p_a and p_b; rounded up.
-    """
-    for name, p in (("p_a", p_a), ("p_b", p_b)):
-        if not 0 < p < 1:
-            raise ValueError(f"{name} must be strictly between 0 and 1, got {p}")
-    if p_a == p_b:
-        raise ValueError("p_a and p_b are equal: no sample is large enough to tell them apart")
-    if not (0 < alpha < 1 and 0 < power < 1):
-        raise ValueError("alpha and power must be strictly between 0 and 1")
-    pooled = (p_a + p_b) / 2
-    z_alpha = stats.norm.ppf(1 - alpha / 2)
-    z_power = stats.norm.ppf(power)
-    spread = (z_alpha * math.sqrt(2 * pooled * (1 - pooled))
-              + z_power * math.sqrt(p_a * (1 - p_a) + p_b * (1 - p_b)))
-    return math.ceil(spread**2 / (p_a - p_b) ** 2)
-
-
-def _z_pvalues(x_a, n_a, x_b, n_b) -> np.ndarray:
-    x_a, x_b = np.asarray(x_a, dtype=float), np.asarray(x_b, dtype=float)
-    pooled = (x_a + x_b) / (n_a + n_b)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, (x_b / n_b - x_a / n_a) / se, 0.0)
-    return z, 2 * stats.norm.sf(np.abs(z))
-
-
-def two_proportion_test(successes_a: int, n_a: int, successes_b: int, n_b: int) -> dict:
-    """Two-sided z-test that two proportions are equal (pooled standard error).
-
-    Gives the same p-value as ``scipy.stats.chi2_contingency`` on the 2x2
-    table with ``correction=False``. Returns the two rates, their difference
-    (B minus A), z and the p-value.
-    """
-    for name, x, n in (("A", successes_a, n_a), ("B", successes_b, n_b)):
-        if n <= 0 or not 0 <= x <= n:
-            raise ValueError(f"arm {name}: need 0 <= successes <= n and n > 0, got {x} of {n}")
-    z, p = _z_pvalues(successes_a, n_a, successes_b, n_b)
-    return {"rate_a": successes_a / n_a, "rate_b": successes_b / n_b,
-            "difference": successes_b / n_b - successes_a / n_a,
-            "z": float(z), "p_value": float(p)}
-
-
-def simulated_power(p_a: float, p_b: float, n_per_arm: int, alpha: float = 0.05,
-                    simulations: int = 4000, seed: int = 0) -> float:
-    """Share of simulated experiments (true rates p_a, p_b) that the z-test calls significant."""
-    rng = np.random.default_rng(seed)
-    x_a = rng.binomial(n_per_arm, p_a, simulations)
-    x_b = rng.binomial(n_per_arm, p_b, simulations)
-    _, p = _z_pvalues(x_a, n_per_arm, x_b, n_per_arm)
-    return float(np.mean(p < alpha))

@@ -44,12 +44,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .features import CATEGORIES, CATEGORICAL, NUMERIC, RANGES, RAW_FEATURES, TERMS
+from .features import CATEGORIES, CATEGORICAL, INTEGERS, NUMERIC, OPTIONAL, RANGES, RAW_FEATURES, TERMS
 
-# Fields an application may leave blank: the training data has them missing
-# and the pipeline imputes them (the model service uses the same list).
-OPTIONAL = ("annual_income", "employment_years", "employment_type", "home_ownership", "credit_score")
-WHOLE_NUMBERS = ("age", "loan_term_months", "num_credit_lines", "previous_defaults")
 # Amounts whose scale a broken upstream system can change (units, thousands, cents).
 SCALE_COLUMNS = ("annual_income", "loan_amount", "monthly_debt")
 PROBLEM_COLUMNS = ["level", "column", "check", "value", "row"]
@@ -130,7 +126,7 @@ def _bounds_check(column: str) -> list[pa.Check]:
         checks.append(pa.Check.ge(low))
     if high is not None:
         checks.append(pa.Check.le(high))
-    if column in WHOLE_NUMBERS:
+    if column in INTEGERS:
         checks.append(pa.Check(lambda s: s.isna() | (s == np.round(s)), name="whole_number"))
     if column == "loan_term_months":
         checks.append(pa.Check.isin(TERMS))

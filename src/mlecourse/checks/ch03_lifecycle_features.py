@@ -279,11 +279,12 @@ LEAK_CHOICES = {
           mistakes=[(lambda: ("bureau_enquiries_6m", _auc(HONEST)), "when its value is known"),
                     (lambda: (LEAK, _auc(tuple(EXTRACT_COLUMNS))), "still"),
                     (lambda: (LEAK, _auc(HONEST, on="train")), "training rows"),
-                    (lambda: (LEAK, _auc(HONEST, scores="labels")), "probabilities")])
+                    (lambda: (LEAK, _auc(HONEST, scores="labels")), "probabilities"),
+                    (lambda: (LEAK, round(_auc(HONEST), 2)), "rounded too far")])
 def check_leak(answer) -> str:
     if is_blank(answer):
         raise Unanswered()
-    if not isinstance(answer, tuple) or len(answer) != 2:
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise Wrong(f"expected a tuple (leaking column, honest AUC), got {compare.describe(answer)}")
     column, auc = answer
     if is_blank(column) or is_blank(auc):
@@ -309,6 +310,8 @@ def check_leak(answer) -> str:
     if close(_auc(HONEST, scores="labels")):
         raise Wrong("AUC needs scores, not 0/1 decisions: use the predicted probabilities "
                     "(`predict_proba(...)[:, 1]`)")
+    if abs(value - _auc(HONEST)) < 0.006 and value == round(value, 2):
+        raise Wrong("that AUC is rounded too far to compare: give at least three decimals")
     if close(_auc(())):
         return ("Correct column. You dropped the two legitimate columns as well; they add "
                 "little here, but do not drop a feature without a reason.")
@@ -350,6 +353,8 @@ def _fitted_cached(which: str):
         return _fitted(train())
     if which == "all":
         return _fitted(pd.concat([train(), valid()]))
+    if which == "every year":
+        return _fitted(_clean())
     options = {"noindicator": {"indicator": False}, "error": {"unknown": "error"},
                "mean": {"impute": "mean"}, "noscale": {"scale": False}, "numpy": {"pandas": False}}
     return _fitted(train(), **options[which])
@@ -377,6 +382,7 @@ def _hidden_rows() -> pd.DataFrame:
                  "plain column names; fit on `train[numbers + labels]` only."],
           reference=ref_transformer,
           mistakes=[(lambda: _fitted_cached("all"), "more than the training rows"),
+                    (lambda: _fitted_cached("every year"), "more than the training rows"),
                     (lambda: _fitted_cached("error"), "unseen"),
                     (lambda: _fitted_cached("noindicator"), "indicator"),
                     (lambda: _fitted_cached("mean"), "imputed with the mean"),
@@ -420,6 +426,9 @@ def check_transformer(answer) -> str:
     if any(c.startswith("missingindicator_") for c in missing):
         raise Wrong("there is no missing-value indicator column: add `add_indicator=True` to the "
                     "numeric imputer, so the model knows a value was filled in")
+    if any(c.endswith("_missing") for c in missing):
+        raise Wrong("a missing label does not have its own column: fill missing labels with the "
+                    "text 'missing' before encoding, so they become a category of their own")
     if missing:
         raise Wrong(f"the output lacks the column(s) {', '.join(missing[:3])}")
     extra = [c for c in out.columns if c not in expected.columns]
@@ -437,8 +446,8 @@ def check_transformer(answer) -> str:
     if np.allclose(got, expected.to_numpy(float), atol=1e-9):
         return ("A missing income became the training median plus a flag, and 'partner_app' "
                 "became all zeros: the validator must still report such rows.")
-    if same_as("all"):
-        raise Wrong("it was fitted on more than the training rows (the validation year leaked "
+    if same_as("all") or same_as("every year"):
+        raise Wrong("it was fitted on more than the training rows (later years leaked "
                     "into its medians and scales): fit on `train` only")
     if same_as("mean"):
         raise Wrong("missing values are imputed with the mean; the spec asks for the median, "
@@ -506,6 +515,10 @@ def _batch_cases() -> list[compare.Case]:
                 return
             wrongly_held = [r for r in quarantined.index if r in set(want_accepted.index)]
             wrongly_passed = [r for r in accepted.index if r in set(want_quarantined.index)]
+            if len(want_accepted) and not len(accepted) and len(quarantined) == len(frame):
+                bad = len(want_quarantined) / len(frame)
+                raise Wrong(f"this batch should not be rejected as a whole: {bad:.0%} of its rows "
+                            "are not valid, which is not more than 10%")
             if not len(want_accepted) and len(accepted):
                 raise Wrong("this batch should be rejected as a whole (too many bad rows, or a "
                             "column missing): accept nothing and quarantine every row")
@@ -567,6 +580,13 @@ def _never_rejects(batch):
     return batch[good], batch[~good]
 
 
+def _rejects_at_ten_percent(batch):
+    accepted, quarantined = ref_split_batch(batch)
+    if len(batch) and len(quarantined) / len(batch) >= MAX_BAD_SHARE:
+        return batch.iloc[0:0], batch
+    return accepted, quarantined
+
+
 def _exclusive_ages(batch):
     if "age" in batch:
         shifted = batch.assign(age=batch["age"].where(~batch["age"].isin([18.0, 85.0]), 0.0))
@@ -587,6 +607,7 @@ def _exclusive_ages(batch):
           mistakes=[(lambda: _drops_bad_rows, "lost"),
                     (lambda: _income_required, "missing income is allowed"),
                     (lambda: _never_rejects, "rejected as a whole"),
+                    (lambda: _rejects_at_ten_percent, "not more than 10%"),
                     (lambda: _exclusive_ages, "valid but was quarantined")])
 def check_split_batch(answer) -> str:
     compare.function(answer, _batch_cases(), what="split_batch")

@@ -10,7 +10,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import f1_score, precision_score, recall_score
+from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
@@ -104,8 +104,9 @@ def check_prf(answer) -> str:
         raise Wrong("that F1 is the arithmetic mean of precision and recall; F1 is the harmonic mean")
     if not close(got["f1"], want["f1"]):
         raise Wrong("f1 is not right; it combines your precision and recall")
-    return ("F1 weighs the two errors equally; this lender does not (a missed default costs "
-            "five wrong refusals), which is why the chapter ranks models by cost.")
+    ratio = business.COSTS.missed_default / business.COSTS.wrong_refusal
+    return (f"F1 weighs the two errors equally; this lender does not (a missed default costs "
+            f"{ratio:g} wrong refusals), which is why the chapter ranks models by cost.")
 
 
 # 4.2 ----------------------------------------------------------------------
@@ -160,6 +161,12 @@ def _threshold_cases() -> list[compare.Case]:
             cost = business.decision_cost(defaulted, scores > value)
             if np.isclose(cost, best, rtol=1e-9):
                 return
+            if not 0 <= value <= 1:
+                raise Wrong(f"it returned {value:g}, which is not a threshold between 0 and 1 "
+                            f"(a position in the list of thresholds, perhaps?)")
+            if np.isclose(business.decision_cost(defaulted, scores >= value), best, rtol=1e-9):
+                raise Wrong("its threshold is cheapest when refusing at or above it (>=); the rule "
+                            "here refuses strictly above it (>)")
             if value == 0.5:
                 raise Wrong("it returned 0.5, the default threshold, which ignores the costs")
             if np.isclose(value, business.COSTS.threshold):
@@ -244,9 +251,16 @@ def check_leak(answer) -> str:
         raise Wrong("the two costs are swapped: the time-ordered split is the one validated after July 2023")
     if close(got["shuffled"], costs["shuffled"]["half"]) or close(got["time"], costs["time"]["half"]):
         raise Wrong("that cost uses the threshold 0.5; decide with business.COSTS.threshold (1/6)")
-    for key, what in (("shuffled", "the shuffled split"), ("time", "the time-ordered split")):
-        if not close(got[key], want[key]):
-            raise Wrong(f"the cost of {what} is not right: check the rows, the split and the model")
+    right = {key: close(got[key], want[key]) for key in ("shuffled", "time")}
+    if not any(right.values()):
+        raise Wrong("neither cost is right: check the rows (cleaned, applied 2021-01-01 to 2023-12-31), "
+                    "the model (logistic regression) and the threshold")
+    if not right["shuffled"]:
+        raise Wrong("the time-ordered cost is right but the shuffled one is not: check test_size "
+                    "(as many rows as the time-ordered validation set) and random_state=0")
+    if not right["time"]:
+        raise Wrong("the shuffled cost is right but the time-ordered one is not: check the cut "
+                    "dates of the time split")
     return (f"The shuffled split promises {want['shuffled']:,.0f} per application; after the downturn "
             f"the model costs {want['time']:,.0f}. Only the time split shows it.")
 
@@ -254,6 +268,19 @@ def check_leak(answer) -> str:
 # 4.5 ----------------------------------------------------------------------
 
 MARGIN = 0.30   # the model must cost at least 30% less than the business rule on validation
+# Trained on rows whose outcomes are shuffled, a model that learns only from its rows
+# has no signal to learn. Its validation ROC AUC is chance, which here wanders widely
+# (0.36 to 0.62 over logistic, tree and boosting models and six shuffles), while a model
+# that also learns from other years' true outcomes scores 0.8 or more.
+NO_SIGNAL_AUC = 0.75
+
+
+@cache
+def _shuffled_outcomes() -> pd.DataFrame:
+    """The training years with the outcome column permuted: no signal left to learn."""
+    rows = _split()[1].copy()
+    rows[features.TARGET] = np.random.default_rng(0).permutation(rows[features.TARGET].to_numpy())
+    return rows
 
 
 @cache
@@ -262,7 +289,8 @@ def _rule_cost_valid() -> float:
     return business.decision_cost(valid[features.TARGET], business.business_rule(valid))
 
 
-def _validation_cost(model) -> float:
+def _validation_scores(model) -> tuple[pd.Series, np.ndarray]:
+    """The validation outcomes and the model's probabilities of default for them."""
     valid = _split()[2]
     X, y = features.features_and_target(valid)
     if not hasattr(model, "predict_proba"):
@@ -278,7 +306,12 @@ def _validation_cost(model) -> float:
         raise Wrong(f"predict_proba should give two columns per application, got shape {proba.shape}")
     if np.isnan(proba).any():
         raise Wrong("the model predicts NaN for some applications")
-    return business.decision_cost(y, proba[:, 1] > business.COSTS.threshold)
+    return y, proba[:, 1]
+
+
+def _validation_cost(model) -> float:
+    y, p = _validation_scores(model)
+    return business.decision_cost(y, p > business.COSTS.threshold)
 
 
 def _training_cases() -> list[compare.Case]:
@@ -292,8 +325,18 @@ def _training_cases() -> list[compare.Case]:
         if saving < MARGIN:
             raise Wrong(f"on the validation year its model costs {cost:,.0f} per application, "
                         f"{saving:.0%} less than the business rule; the bar is {MARGIN:.0%}")
+
+    def verify_learns_from_rows(model):
+        auc = roc_auc_score(*_validation_scores(model))
+        if auc > NO_SIGNAL_AUC:
+            raise Wrong(f"given rows whose outcomes were shuffled, its model still ranks the "
+                        f"validation year well (ROC AUC {auc:.2f}): it learns from something other "
+                        f"than the rows it is given; train on `rows` only")
+
     train = _split()[1]
-    return [compare.Case("the training years 2019-2020", (train,), verify, keep_inputs=True)]
+    return [compare.Case("the training years 2019-2020", (train,), verify, keep_inputs=True),
+            compare.Case("the training years with their outcomes shuffled", (_shuffled_outcomes(),),
+                         verify_learns_from_rows, keep_inputs=True)]
 
 
 @exercise("4.5", "A training function that beats the rule", workbook=WORKBOOK,
@@ -304,10 +347,12 @@ def _training_cases() -> list[compare.Case]:
                  "boosting on time-ordered folds of the rows you are given."],
           reference=lambda: (lambda rows: modeling.train_model(rows, "boosting")),
           mistakes=[(lambda: (lambda rows: modeling.make_model("boosting")), "not fitted"),
-                    (lambda: (lambda rows: modeling.train_model(rows, "tree")), "the bar is")])
+                    (lambda: (lambda rows: modeling.train_model(rows, "tree")), "the bar is"),
+                    (lambda: (lambda rows: modeling.train_model(pd.concat(_split()[1:3]), "logistic")),
+                     "other than the rows")])
 def check_training(answer) -> str:
     with _one_thread():
         compare.function(answer, _training_cases(), what="your function", seconds=60,
                          overtime="keep the search within budget")
-    return ("It was trained only on the rows the check gave it (2019-2020), so its validation "
-            "cost is honest, and the test year is still untouched.")
+    return ("It learnt only from the rows the check gave it (2019-2020; given shuffled outcomes, "
+            "it learnt nothing), so its validation cost is honest and the test year is untouched.")
