@@ -285,7 +285,7 @@ def create_app_from_dir(directory, *, expected_fingerprint: str | None = None, *
 
 @contextmanager
 def serve(app, host: str = "127.0.0.1", port: int | None = None, *, timeout: float = 30.0,
-          access_log: bool = False, log_level: str = "warning"):
+          access_log: bool = False, log_level: str = "warning", nagle: bool = False):
     """Run ``app`` with uvicorn in a background thread; yields the base URL.
 
     ``port=None`` takes a free port (the socket is bound here and handed to
@@ -293,6 +293,7 @@ def serve(app, host: str = "127.0.0.1", port: int | None = None, *, timeout: flo
     ``/health`` answers; on exit, asks the server to stop and joins the
     thread, so a notebook kernel or a test process exits cleanly. Works in
     Jupyter: the server runs its own event loop in its own thread.
+    ``nagle=True`` leaves Nagle's algorithm on, only to measure what it costs.
     """
     import uvicorn
 
@@ -300,9 +301,9 @@ def serve(app, host: str = "127.0.0.1", port: int | None = None, *, timeout: flo
     # proto=IPPROTO_TCP matters: asyncio switches Nagle's algorithm off
     # (TCP_NODELAY) only on sockets that say they are TCP. Without it, the
     # response body waits for the client's delayed ACK: +40 ms per request.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock = socket.socket(family, socket.SOCK_STREAM, 0 if nagle else socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0 if nagle else 1)
     sock.bind((host, port or 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=access_log,
