@@ -166,6 +166,24 @@ def _too_large() -> Response:
                            "msg": f"request body over {MAX_BODY_BYTES} bytes"}])
 
 
+def _read_applications(body: bytes, application: type[BaseModel], batch: type[BaseModel]):
+    """The validated applications of a /predict body, or the 422 response that says why not."""
+    try:
+        # NaN and Infinity are read (as Python floats do) so that validation can
+        # name the field that holds them, instead of a bare "invalid JSON".
+        payload = pydantic_core.from_json(body, allow_inf_nan=True)
+    except ValueError as error:
+        return _problem(422, [{"field": "body", "loc": ["body"], "type": "json_invalid",
+                               "msg": f"Invalid JSON: {error}"}])
+    try:
+        if isinstance(payload, dict) and "applications" in payload:
+            return batch.model_validate(payload).applications
+        return [application.model_validate(payload)]
+    except ValidationError as error:
+        return _problem(422, _readable(error.errors(include_url=False, include_input=False,
+                                                     include_context=False)))
+
+
 def _json_schema(application: type[BaseModel], max_batch: int) -> dict:
     """The /predict request body for the OpenAPI page: one application, or a batch."""
     one = application.model_json_schema()
@@ -240,21 +258,9 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return _too_large()
-        try:
-            # NaN and Infinity are read (as Python floats do) so that validation can
-            # name the field that holds them, instead of a bare "invalid JSON".
-            payload = pydantic_core.from_json(body, allow_inf_nan=True)
-        except ValueError as error:
-            return _problem(422, [{"field": "body", "loc": ["body"], "type": "json_invalid",
-                                   "msg": f"Invalid JSON: {error}"}])
-        try:
-            if isinstance(payload, dict) and "applications" in payload:
-                items = batch.model_validate(payload).applications
-            else:
-                items = [application.model_validate(payload)]
-        except ValidationError as error:
-            return _problem(422, _readable(error.errors(include_url=False, include_input=False,
-                                                         include_context=False)))
+        items = _read_applications(body, application, batch)
+        if isinstance(items, Response):
+            return items
         frame = applications_frame(items, columns)
         with limit():
             probabilities = model.predict_proba(frame)[:, 1]

@@ -181,111 +181,142 @@ def _is_missing(values: pd.Series) -> pd.Series:
                       or v is pd.NA or v is pd.NaT).astype(bool)
 
 
+@dataclass
+class _Findings:
+    """What the stages of :func:`validate_batch` found: problems, reasons to reject, bad rows."""
+    labels: list
+    problems: list[dict] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    bad_row: np.ndarray = None
+
+    def __post_init__(self):
+        self.bad_row = np.zeros(len(self.labels), dtype=bool)
+
+    def batch(self, column, check, value=None, reason=None) -> None:
+        self.problems.append(_problem("batch", column, check, value))
+        if reason:
+            self.reasons.append(reason)
+
+    def row(self, position: int, column, check, value=None) -> None:
+        self.problems.append(_problem("row", column, check, value, self.labels[position]))
+        self.bad_row[position] = True
+
+
+def _check_structure(work: pd.DataFrame, found: _Findings) -> pd.DataFrame:
+    """Duplicated column names, an empty batch, missing columns. Returns usable columns."""
+    for name in work.columns[work.columns.duplicated()].unique():
+        found.batch(name, "column appears more than once", reason=f"column {name!r} appears more than once")
+    work = work.loc[:, ~work.columns.duplicated()]
+    if not len(work):
+        found.batch(None, "batch is empty", reason="the batch is empty: did an upstream job fail?")
+    missing = [c for c in RAW_FEATURES if c not in work.columns]
+    for column in missing:
+        found.batch(column, "column is missing")
+    if missing:
+        found.reasons.append(f"{len(missing)} required column(s) missing: {', '.join(missing)}")
+    return work
+
+
+def _read_columns(work: pd.DataFrame, found: _Findings) -> tuple[pd.DataFrame, list[str]]:
+    """The features as the schema expects them: numbers as floats, the rest as text.
+
+    A value that is not a number quarantines its row; a column with no
+    number at all is a batch problem. Returns the typed frame and the
+    columns that could be read.
+    """
+    typed, readable = pd.DataFrame(index=work.index), []
+    for column in [c for c in RAW_FEATURES if c in work.columns]:
+        raw = work[column]
+        if column in NUMERIC:
+            numbers = _read_numbers(raw)
+            unreadable = (numbers.isna() & ~_is_missing(raw)).to_numpy()
+            if len(raw) and unreadable.all():
+                found.batch(column, "values are not numbers", raw.iloc[0],
+                            reason=f"column {column!r} cannot be read as numbers (e.g. {raw.iloc[0]!r})")
+                typed[column] = numbers
+                continue
+            for position in np.flatnonzero(unreadable):
+                found.row(position, column, "not a number", raw.iloc[position])
+            typed[column] = numbers
+        else:  # anything that is not text is shown as text, and fails the category check
+            missing = _is_missing(raw).to_numpy()
+            typed[column] = pd.Series([None if gone else value if isinstance(value, str) else repr(value)
+                                       for value, gone in zip(raw, missing)], index=raw.index, dtype=object)
+        readable.append(column)
+    return typed, readable
+
+
+def _check_rows(typed: pd.DataFrame, columns: list[str], found: _Findings) -> None:
+    """Run the pandera schema on the readable columns; each failure quarantines its row."""
+    if not len(typed) or not columns:
+        return
+    try:
+        batch_schema().select_columns(columns).validate(typed[columns], lazy=True)
+    except pa.errors.SchemaErrors as err:
+        for case in err.failure_cases.itertuples(index=False):
+            position = case.index
+            if position is None or (isinstance(position, float) and math.isnan(position)):
+                found.batch(case.column, str(case.check), case.failure_case,
+                            reason=f"{case.column}: {case.check}")
+                continue
+            position = int(position)
+            if found.bad_row[position] and case.column in NUMERIC and pd.isna(typed.at[position, case.column]):
+                continue  # already reported as "not a number"
+            found.row(position, case.column, str(case.check), case.failure_case)
+
+
+def _check_duplicates(work: pd.DataFrame, found: _Findings) -> None:
+    duplicated = _duplicated(work) if len(work) and len(work.columns) else np.zeros(len(work), bool)
+    for position in np.flatnonzero(duplicated & ~found.bad_row):
+        found.row(position, None, "duplicate of an earlier row")
+
+
+def _name_unseen_categories(typed: pd.DataFrame, found: _Findings) -> None:
+    """Categories never seen in training: named once for the whole batch (their rows fail the schema)."""
+    for column in [c for c in CATEGORICAL if c in typed]:
+        values = typed[column]
+        unseen = values[values.notna() & ~values.isin(CATEGORIES[column])].astype(str)
+        if len(unseen):
+            names = list(unseen.value_counts().index)
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            found.batch(column, f"{len(names)} value(s) never seen in training, on {len(unseen)} row(s)", shown)
+
+
+def _check_systemic(typed: pd.DataFrame, reference: Reference | None, policy: Policy,
+                    found: _Findings) -> None:
+    """Too many bad rows, or a distribution far from training's: the batch is suspect as a whole."""
+    share = found.bad_row.mean()
+    if share > policy.max_quarantined_share:
+        found.reasons.append(f"{share:.1%} of rows failed a row check "
+                             f"(more than {policy.max_quarantined_share:.0%}): a systemic problem?")
+    if reference is not None and len(typed) >= policy.min_rows_for_distribution:
+        found.reasons.extend(_distribution_problems(typed, reference, policy, found.problems))
+
+
 def validate_batch(batch: pd.DataFrame, reference: Reference | None = None,
                    policy: Policy = POLICY) -> BatchReport:
     """Split ``batch`` into accepted and quarantined rows and report every problem.
 
     ``reference`` (from the training rows) enables the distribution checks;
     without it only row and structure checks run. ``batch`` is not changed.
+    A batch with any reason to reject it is quarantined whole.
     """
     if not isinstance(batch, pd.DataFrame):
         raise TypeError(f"validate_batch needs a pandas DataFrame, got {type(batch).__name__}")
-    n = len(batch)
-    problems: list[dict] = []
-    reasons: list[str] = []
-    labels = list(batch.index)
-    work = batch.reset_index(drop=True)  # positions, whatever the batch's index is
-    if work.columns.duplicated().any():
-        for name in work.columns[work.columns.duplicated()].unique():
-            problems.append(_problem("batch", name, "column appears more than once"))
-            reasons.append(f"column {name!r} appears more than once")
-        work = work.loc[:, ~work.columns.duplicated()]
-    if n == 0:
-        problems.append(_problem("batch", None, "batch is empty"))
-        reasons.append("the batch is empty: did an upstream job fail?")
-
-    missing_columns = [c for c in RAW_FEATURES if c not in work.columns]
-    for column in missing_columns:
-        problems.append(_problem("batch", column, "column is missing"))
-    if missing_columns:
-        reasons.append(f"{len(missing_columns)} required column(s) missing: {', '.join(missing_columns)}")
-
-    bad_row = np.zeros(n, dtype=bool)
-    present = [c for c in RAW_FEATURES if c in work.columns]
-    unreadable_columns = []
-    typed = pd.DataFrame(index=work.index)
-    for column in present:
-        raw = work[column]
-        if column in NUMERIC:
-            numbers = _read_numbers(raw)
-            unreadable = numbers.isna() & ~_is_missing(raw)
-            if n and unreadable.all():
-                problems.append(_problem("batch", column, "values are not numbers",
-                                         raw.iloc[0]))
-                reasons.append(f"column {column!r} cannot be read as numbers "
-                               f"(e.g. {raw.iloc[0]!r})")
-                unreadable_columns.append(column)
-            else:
-                for position in np.flatnonzero(unreadable.to_numpy()):
-                    problems.append(_problem("row", column, "not a number", raw.iloc[position],
-                                             labels[position]))
-                bad_row |= unreadable.to_numpy()
-            typed[column] = numbers
-        else:  # anything that is not text is shown as text, and fails the category check
-            missing = _is_missing(raw).to_numpy()
-            typed[column] = pd.Series([None if gone else value if isinstance(value, str) else repr(value)
-                                       for value, gone in zip(raw, missing)],
-                                      index=raw.index, dtype=object)
-
-    checked = [c for c in present if c not in unreadable_columns]
-    if n and checked:
-        try:
-            batch_schema().select_columns(checked).validate(typed[checked], lazy=True)
-        except pa.errors.SchemaErrors as err:
-            for case in err.failure_cases.itertuples(index=False):
-                position = case.index
-                if position is None or (isinstance(position, float) and math.isnan(position)):
-                    problems.append(_problem("batch", case.column, str(case.check), case.failure_case))
-                    reasons.append(f"{case.column}: {case.check}")
-                    continue
-                position = int(position)
-                if bad_row[position] and case.column in NUMERIC and pd.isna(typed.at[position, case.column]):
-                    continue  # already reported as "not a number"
-                problems.append(_problem("row", case.column, str(case.check), case.failure_case,
-                                         labels[position]))
-                bad_row[position] = True
-
-    duplicated = _duplicated(work) if n and len(work.columns) else np.zeros(n, bool)
-    for position in np.flatnonzero(duplicated & ~bad_row):
-        problems.append(_problem("row", None, "duplicate of an earlier row", None, labels[position]))
-    bad_row |= duplicated
-
-    # Categories never seen in training: named once for the whole batch.
-    for column in [c for c in CATEGORICAL if c in present]:
-        values = typed[column]
-        unseen = values[values.notna() & ~values.isin(CATEGORIES[column])].astype(str)
-        if len(unseen):
-            names = list(unseen.value_counts().index)
-            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-            problems.append(_problem("batch", column, f"{len(names)} value(s) never seen in "
-                                     f"training, on {len(unseen)} row(s)", shown))
-
-    if n and not reasons:  # the structure is sound: look for systemic problems
-        share = bad_row.mean()
-        if share > policy.max_quarantined_share:
-            reasons.append(f"{share:.1%} of rows failed a row check "
-                           f"(more than {policy.max_quarantined_share:.0%}): a systemic problem?")
-        if reference is not None and n >= policy.min_rows_for_distribution:
-            reasons += _distribution_problems(typed, reference, policy, problems)
-
-    if reasons:
-        accepted_mask = np.zeros(n, dtype=bool)
-    else:
-        accepted_mask = ~bad_row
-    accepted, quarantined = batch.iloc[np.flatnonzero(accepted_mask)], batch.iloc[np.flatnonzero(~accepted_mask)]
-    assert len(accepted) + len(quarantined) == n, "validate_batch lost or duplicated rows"
-    table = pd.DataFrame({c: pd.Series([p[c] for p in problems], dtype=object) for c in PROBLEM_COLUMNS})
-    return BatchReport(accepted, quarantined, table, reasons)
+    found = _Findings(labels=list(batch.index))
+    work = _check_structure(batch.reset_index(drop=True), found)  # positions, whatever the index
+    typed, readable = _read_columns(work, found)
+    _check_rows(typed, readable, found)
+    _check_duplicates(work, found)
+    _name_unseen_categories(typed, found)
+    if len(batch) and not found.reasons:  # the structure is sound: look for systemic problems
+        _check_systemic(typed, reference, policy, found)
+    accepted_mask = ~found.bad_row if not found.reasons else np.zeros(len(batch), dtype=bool)
+    accepted = batch.iloc[np.flatnonzero(accepted_mask)]
+    quarantined = batch.iloc[np.flatnonzero(~accepted_mask)]
+    assert len(accepted) + len(quarantined) == len(batch), "validate_batch lost or duplicated rows"
+    table = pd.DataFrame({c: pd.Series([p[c] for p in found.problems], dtype=object) for c in PROBLEM_COLUMNS})
+    return BatchReport(accepted, quarantined, table, found.reasons)
 
 
 def _distribution_problems(typed: pd.DataFrame, reference: Reference, policy: Policy,

@@ -196,7 +196,7 @@ def function(answer: Any, cases: list[Case], *, what: str, seconds: float = 5,
     if is_blank(answer):
         raise Unanswered()
     if not callable(answer):
-        raise Wrong(f"expected a function for {what}, got {describe(answer)}")
+        raise Wrong(f"expected a function (written with `def`), got {describe(answer)}")
     for case in cases:
         args = copy.deepcopy(case.args)
         try:
