@@ -19,7 +19,7 @@ export OMP_NUM_THREADS ?= 1
 LAB_FLAGS := --LabApp.extension_manager=readonly $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model clean
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve clean
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -64,6 +64,12 @@ bench-service: $(STAMP)  ## time the model service: latency, throughput, overhea
 
 model: $(STAMP)  ## train the course model into models/loan-default (what the Dockerfile copies)
 	$(BIN)/python -m mlecourse.artifact --out models/loan-default --version 1.0.0
+
+models/loan-default/model.json: | $(STAMP)
+	$(BIN)/python -m mlecourse.artifact --out models/loan-default --version 1.0.0
+
+serve: models/loan-default/model.json  ## run the model service on http://127.0.0.1:8000 (Ctrl-C stops it)
+	$(BIN)/python -m mlecourse.serving --model-dir models/loan-default --host 127.0.0.1 --port 8000
 
 clean:  ## remove the built site and caches (keeps .venv)
 	rm -rf _build .pytest_cache

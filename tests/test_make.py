@@ -20,3 +20,14 @@ def test_make_stops_when_python_is_missing(tmp_path):
     result = subprocess.run(["make", "-C", str(ROOT), "setup", "PYTHON=no-such-python",
                              f"VENV={tmp_path / 'venv'}"], capture_output=True, text=True)
     assert result.returncode != 0 and "not found" in result.stdout + result.stderr
+
+
+def test_readme_names_every_command_a_learner_or_instructor_runs():
+    """A target with a help text is a command; the README must tell people about it."""
+    import re
+    targets = re.findall(r"^([a-z-]+):[^\n]*##", (ROOT / "Makefile").read_text(), flags=re.M)
+    readme = (ROOT / "README.md").read_text()
+    plumbing = {"help", "setup", "clean"}  # `make` alone lists them; nobody needs them first
+    assert len(targets) > len(plumbing)
+    missing = [t for t in targets if t not in plumbing and f"make {t}`" not in readme and f"make {t} " not in readme]
+    assert not missing, f"README.md does not mention: {', '.join(missing)}"

@@ -137,6 +137,13 @@ def test_the_card_threshold_drives_the_decision(loaded, bodies):
     assert decisions == {"refuse"}
 
 
+def test_no_page_needs_the_internet(client):
+    """FastAPI's /docs and /redoc load their scripts from a CDN: the service does not offer them."""
+    assert client.get("/docs").status_code == 404
+    assert client.get("/redoc").status_code == 404
+    assert client.get("/openapi.json").status_code == 200
+
+
 def test_openapi_documents_the_request_body(client):
     spec = client.get("/openapi.json").json()
     schema = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]

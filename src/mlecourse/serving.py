@@ -235,7 +235,9 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     version_body.setdefault("threshold", threshold)
     limit = thread_limit(model_threads)
 
-    app = FastAPI(title="Loan default model", version=model_version,
+    # No /docs or /redoc pages: FastAPI builds them from scripts on a CDN, which
+    # an offline machine cannot load. The contract is at /openapi.json.
+    app = FastAPI(title="Loan default model", version=model_version, docs_url=None, redoc_url=None,
                   description="Probability that a loan application defaults, and the decision it implies.")
     app.state.model = model
     app.state.metadata = metadata
