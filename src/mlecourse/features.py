@@ -142,9 +142,8 @@ def split_by_date(frame: pd.DataFrame, cuts=CUTS, date_column: str = DATE) -> li
             for lo, hi in zip(lower, edges)]
 
 
-def monthly_payment(amount, rate_percent, months):
-    """The annuity payment of a loan, the same formula the lender uses."""
-    return spec.monthly_payment(amount, rate_percent, months)
+# The annuity payment of a loan: the lender's own formula, from the generator.
+monthly_payment = spec.monthly_payment
 
 
 class LoanRatios(TransformerMixin, BaseEstimator):
