@@ -1,7 +1,7 @@
 # The loan-default model service: one model directory, served by uvicorn on port 8000.
 #
 # Build (from the repository root, after writing the model directory):
-#   python -m mlecourse.artifact --out models/loan-default --version 1.0.0
+#   python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0
 #   docker build -t loan-default:1.0.0 .
 #   docker run --rm -p 8000:8000 loan-default:1.0.0
 #   curl localhost:8000/health
@@ -38,4 +38,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status != 200)"]
 
-CMD ["python", "-m", "mlecourse.serving", "--model-dir", "/app/model", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["python", "-m", "mlecourse.lender.serving", "--model-dir", "/app/model", "--host", "0.0.0.0", "--port", "8000"]

@@ -36,40 +36,41 @@ $(STAMP): requirements.lock pyproject.toml
 setup: $(STAMP)  ## create .venv and install the pinned dependencies
 
 book: $(STAMP)  ## build the site into _build/html (with solutions)
-	$(BIN)/python -m mlecourse.build
+	$(BIN)/python -m mlecourse.course.build
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
 
 book-nosolutions: $(STAMP)  ## build the site without solutions, for a workshop
-	$(BIN)/python -m mlecourse.build --no-solutions
+	$(BIN)/python -m mlecourse.course.build --no-solutions
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)  ## everything: notebooks, workbooks, checks, data, the book
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 exercises: $(STAMP)  ## regenerate exercises/ from solutions/
-	$(BIN)/python -m mlecourse.workbooks generate
+	$(BIN)/python -m mlecourse.course.workbooks generate
 
 lab: $(STAMP)  ## open JupyterLab on your own copies of the workbooks (in work/)
-	$(BIN)/python -m mlecourse.workbooks copy-to-work
+	$(BIN)/python -m mlecourse.course.workbooks copy-to-work
 	cd work && ../$(BIN)/jupyter lab $(LAB_FLAGS)
 
 doctor: $(STAMP)  ## check this machine is ready for the course
-	$(BIN)/python -m mlecourse.doctor
+	$(BIN)/python -m mlecourse.course.doctor
 
 bench: $(STAMP)  ## time every notebook and its slowest cell
-	$(BIN)/python -m mlecourse.bench
+	$(BIN)/python -m mlecourse.course.bench
 
 bench-service: $(STAMP)  ## time the model service: latency, throughput, overhead vs the raw model
-	$(BIN)/python -m mlecourse.loadtest
+	$(BIN)/python -m mlecourse.lender.loadtest
 
 model: $(STAMP)  ## train the course model into models/loan-default (what the Dockerfile copies)
-	$(BIN)/python -m mlecourse.artifact --out models/loan-default --version 1.0.0
+	$(BIN)/python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0
 
 models/loan-default/model.json: | $(STAMP)
-	$(BIN)/python -m mlecourse.artifact --out models/loan-default --version 1.0.0
+	$(BIN)/python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0
 
 serve: models/loan-default/model.json  ## run the model service on http://127.0.0.1:8000 (Ctrl-C stops it)
-	$(BIN)/python -m mlecourse.serving --model-dir models/loan-default --host 127.0.0.1 --port 8000
+	$(BIN)/python -m mlecourse.lender.serving --model-dir models/loan-default --host 127.0.0.1 --port 8000
 
 clean:  ## remove the built site and caches (keeps .venv)
 	rm -rf _build .pytest_cache

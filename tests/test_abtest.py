@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mlecourse import abtest, rollout
+from mlecourse.lender import abtest, rollout
 
 
 def test_assign_arm_is_sticky_by_customer_with_the_requested_share():

@@ -8,9 +8,9 @@ import pytest
 import skops.io as sio
 from threadpoolctl import threadpool_limits
 
-from mlecourse import artifact, features, modeling
-from mlecourse.artifact import ArtifactError
-from mlecourse.data import load_loans
+from mlecourse.lender import artifact, features, modeling
+from mlecourse.lender.artifact import ArtifactError
+from mlecourse.lender.data import load_loans
 
 CREATED = "2024-01-01T00:00:00+00:00"
 
@@ -219,7 +219,7 @@ def test_pickle_runs_code_while_loading(capsys):
 
 def test_skops_refuses_the_same_payload():
     data = sio.dumps(artifact.RunsCodeOnLoad())
-    assert sio.get_untrusted_types(data=data) == ["mlecourse.artifact.RunsCodeOnLoad"]
+    assert sio.get_untrusted_types(data=data) == ["mlecourse.lender.artifact.RunsCodeOnLoad"]
     before = len(artifact.MARKS)
     with pytest.raises(Exception, match="Untrusted types"):
         sio.loads(data)
@@ -231,7 +231,7 @@ def test_demo_reports_both_sides(capsys):
     assert capsys.readouterr().out == ""
     assert demo["pickle_ran"] is True
     assert demo["pickle_result"] == "this ran while loading"
-    assert demo["skops_untrusted"] == ["mlecourse.artifact.RunsCodeOnLoad"]
+    assert demo["skops_untrusted"] == ["mlecourse.lender.artifact.RunsCodeOnLoad"]
     assert "UntrustedTypesFoundException" in demo["skops_refusal"]
     artifact.pickle_runs_code_demo(verbose=True)
     assert "this ran while loading" in capsys.readouterr().out

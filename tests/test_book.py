@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from mlecourse import build
+from mlecourse.course import build
 from mlecourse.paths import ROOT
 
 # The suite runs with --dist loadfile: every test of this file on one worker,

@@ -8,8 +8,10 @@ import math
 import pandas as pd
 import pytest
 
-from mlecourse import career, course
-from mlecourse.report import load_report_table
+from mlecourse.teaching import career
+from mlecourse.course import plan
+from mlecourse.paths import ROOT
+from mlecourse.teaching.report import load_report_table
 
 SKILLS = career.skill_names()
 
@@ -123,7 +125,7 @@ def test_the_two_transitions_need_different_first_steps():
 def test_chapter_links_only_link_published_chapters():
     text = career.chapter_links((2, 10))
     assert "{doc}`2 · Meet the data </chapters/02_meet_the_data>`" in text
-    assert course.published(10) or ("10 · Capstone (coming)" in text and text.count("{doc}") == 1)
+    assert plan.published(10) or ("10 · Capstone (coming)" in text and text.count("{doc}") == 1)
     assert career.chapter_links(()) == "outside this course"
 
 
@@ -203,7 +205,7 @@ def test_every_tool_in_the_report_has_a_place_in_the_course():
     assert set(career.TOOL_MAP) <= tools, "the map has tools the report does not list"
     for tool, use in career.TOOL_MAP.items():
         assert use.kind in career.KINDS, tool
-        course.planned_chapter(use.chapter)
+        plan.planned_chapter(use.chapter)
     table = career.tool_map()
     assert len(table) == len(load_report_table("tools"))
     assert career.TOOL_MAP["MLflow"].kind == "used" and career.TOOL_MAP["MLflow"].chapter == 7
@@ -215,20 +217,20 @@ def test_question_bank_is_graded_and_points_to_real_chapters():
     ranks = table["difficulty"].map(career.DIFFICULTIES.index)
     assert ranks.is_monotonic_increasing
     for q in career.QUESTION_BANK:
-        course.planned_chapter(q.chapter)
+        plan.planned_chapter(q.chapter)
         assert q.question.endswith(("?", "."))
     assert len(career.QUESTION_BANK) >= 10
 
 
 def _chapter_text(number: int) -> str:
     import json
-    path = course.ROOT / f"{course.planned_chapter(number)[2]}.ipynb"
+    path = ROOT / f"{plan.planned_chapter(number)[2]}.ipynb"
     cells = json.loads(path.read_text())["cells"]
     return "\n".join("".join(cell["source"]) for cell in cells).lower()
 
 
 # Only tools whose chapter is written: a planned chapter has nothing to hold to yet.
-WRITTEN_TOOLS = sorted(t for t, use in career.TOOL_MAP.items() if course.published(use.chapter))
+WRITTEN_TOOLS = sorted(t for t, use in career.TOOL_MAP.items() if plan.published(use.chapter))
 
 
 @pytest.mark.parametrize("tool", WRITTEN_TOOLS)

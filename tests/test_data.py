@@ -18,8 +18,8 @@ import pytest
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import roc_auc_score
 
-from mlecourse import loans as spec
-from mlecourse.data import (CHECKSUMS_FILE, LOANS_FILE, DataFileError, data_files, labels_known_at,
+from mlecourse.lender import loans as spec
+from mlecourse.lender.data import (CHECKSUMS_FILE, LOANS_FILE, DataFileError, data_files, labels_known_at,
                             load_loans, read_checksums, verify_checksums, write_checksums,
                             write_loans)
 from mlecourse.paths import DATA_DIR
@@ -83,7 +83,7 @@ def data_copy(tmp_path):
     return copy
 
 
-RESTORE_ADVICE = ("git checkout -- data/loans.csv.gz", "python -m mlecourse.data generate")
+RESTORE_ADVICE = ("git checkout -- data/loans.csv.gz", "python -m mlecourse.lender.data generate")
 
 
 def test_a_corrupt_file_is_named_with_how_to_restore_it(data_copy):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlecourse import artifact, serving
+from mlecourse.lender import artifact, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -116,8 +116,8 @@ def test_dependencies_install_from_the_lock_with_hashes(docker):
 
 
 def test_the_command_runs_the_serving_module_with_valid_arguments(cmd, docker):
-    assert cmd[:3] == ["python", "-m", "mlecourse.serving"]
-    assert importlib.util.find_spec("mlecourse.serving") is not None
+    assert cmd[:3] == ["python", "-m", "mlecourse.lender.serving"]
+    assert importlib.util.find_spec("mlecourse.lender.serving") is not None
     args = serving.build_parser().parse_args(cmd[3:])
     assert args.port == PORT and args.host == "0.0.0.0"
     # the package is importable in the image: on PYTHONPATH, and copied there
@@ -125,7 +125,7 @@ def test_the_command_runs_the_serving_module_with_valid_arguments(cmd, docker):
     workdir = only(docker, "WORKDIR")
     copies = dict(rest.split() for k, rest in docker if k == "COPY")
     assert copies["src/"] == "./src/" and env["PYTHONPATH"] == f"{workdir}/src"
-    assert (ROOT / "src" / "mlecourse" / "serving.py").is_file()
+    assert (ROOT / "src" / "mlecourse" / "lender" / "serving.py").is_file()
 
 
 def test_the_model_directory_is_the_one_the_artifact_cli_writes(cmd, docker):

@@ -3,12 +3,12 @@ import importlib.metadata as md
 import subprocess
 import sys
 
-from mlecourse import doctor
+from mlecourse.course import doctor
 from mlecourse.paths import ROOT
 
 
 def test_doctor_passes_here():
-    run = subprocess.run([sys.executable, "-m", "mlecourse.doctor"], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "mlecourse.course.doctor"], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout
     assert "✓  Packages" in run.stdout and "paste this block" in run.stdout
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
-from mlecourse import evaluation
-from mlecourse.business import COSTS, Costs, decision_cost
+from mlecourse.lender import evaluation
+from mlecourse.lender.business import COSTS, Costs, decision_cost
 
 rng = np.random.default_rng(0)
 Y = rng.random(500) < 0.15

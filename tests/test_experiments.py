@@ -3,7 +3,7 @@ code version without git, and a tidy table."""
 import pandas as pd
 import pytest
 
-from mlecourse import experiments
+from mlecourse.lender import experiments
 
 FRAME = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]})
 
@@ -23,7 +23,7 @@ def test_code_version_names_the_package_and_follows_the_source():
     version = experiments.code_version()
     assert version.startswith(experiments.__version__ + "+src.")
     assert version == experiments.code_version()
-    assert experiments.code_version(("mlecourse.features",)) != version
+    assert experiments.code_version(("mlecourse.lender.features",)) != version
 
 
 def test_log_makes_one_tidy_row_per_run():

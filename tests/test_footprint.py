@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from mlecourse import footprint
+from mlecourse.teaching import footprint
 
 rng = np.random.default_rng(0)
 X = pd.DataFrame(rng.normal(size=(400, 4)), columns=list("abcd"))

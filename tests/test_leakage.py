@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlecourse.features import RAW_FEATURES
-from mlecourse.leakage import (EXTRACT_COLUMNS, customer_defaults_as_of,
+from mlecourse.lender.features import RAW_FEATURES
+from mlecourse.teaching.leakage import (EXTRACT_COLUMNS, customer_defaults_as_of,
                                customer_defaults_snapshot, make_model_with, warehouse_extract)
 
 

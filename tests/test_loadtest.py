@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from mlecourse import features, loadtest, modeling, serving
-from mlecourse.data import load_loans
+from mlecourse.lender import features, loadtest, modeling, serving
+from mlecourse.lender.data import load_loans
 
 
 def test_summarise_percentiles_and_sequential_throughput():

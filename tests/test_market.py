@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from matplotlib.text import Annotation
 
-from mlecourse import market
-from mlecourse.report import load_report_table
+from mlecourse.teaching import market
+from mlecourse.teaching.report import load_report_table
 
 
 def flagged(series, table):

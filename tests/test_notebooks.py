@@ -6,9 +6,9 @@ import nbformat
 import pytest
 import yaml
 
-from mlecourse import course
+from mlecourse.course import plan
 from mlecourse.checks import registry
-from mlecourse.notebook_setup import REPOSITORY, SETUP_CELL
+from mlecourse.course.notebook_setup import REPOSITORY, SETUP_CELL
 from mlecourse.paths import CHAPTERS_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 
 NOTEBOOKS = sorted(p for d in (CHAPTERS_DIR, SOLUTIONS_DIR, EXERCISES_DIR) for p in d.glob("*.ipynb"))
@@ -41,13 +41,13 @@ def test_setup_cell_clones_the_books_repository():
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_chapter_has_overview_and_a_workbook(path):
-    meta = course.overview(path)
+    meta = plan.overview(path)
     assert meta["teaching_minutes"] > 0 and meta["exercise_minutes"] > 0
     assert (SOLUTIONS_DIR / path.name).exists()
 
 
 def toc_files():
-    return set(course._toc_files({"file": "intro", **yaml.safe_load((ROOT / "_toc.yml").read_text())}))
+    return set(plan._toc_files({"file": "intro", **yaml.safe_load((ROOT / "_toc.yml").read_text())}))
 
 
 @pytest.mark.parametrize("path", CHAPTERS + WORKBOOKS, ids=ids)
@@ -72,15 +72,15 @@ def test_every_exercise_belongs_to_a_workbook():
 
 
 def test_schedule_adds_up_the_chapters():
-    rows = course.schedule()
+    rows = plan.schedule()
     sessions = [r for r in rows if r["session"] not in ("Break", "Lunch", "End of the day", "End")]
     assert sum(r["minutes"] for r in sessions) == sum(
-        c.teaching_minutes + c.exercise_minutes for c in course.chapters())
+        c.teaching_minutes + c.exercise_minutes for c in plan.chapters())
     assert rows[-1]["session"] == "End"
 
 
 def test_schedule_keeps_each_day_within_hours_with_a_lunch():
-    rows = course.schedule(start="09:30", day_end="17:30")
+    rows = plan.schedule(start="09:30", day_end="17:30")
     for day in {r["day"] for r in rows}:
         today = [r for r in rows if r["day"] == day]
         sessions = [r for r in today if r["minutes"]]
@@ -88,7 +88,7 @@ def test_schedule_keeps_each_day_within_hours_with_a_lunch():
         assert len(sessions) == 1 or end <= datetime.strptime("17:30", "%H:%M"), today
         if end > datetime.strptime("13:30", "%H:%M"):
             assert [r["session"] for r in today].count("Lunch") == 1, today
-    assert course.schedule(day_end="23:59")[-1]["day"] == 1  # a long enough day holds it all
+    assert plan.schedule(day_end="23:59")[-1]["day"] == 1  # a long enough day holds it all
 
 
 def test_a_downloaded_notebook_runs_from_any_folder(tmp_path):

@@ -8,9 +8,9 @@ import re
 import pybtex.database
 import pytest
 
-from mlecourse import report
+from mlecourse.teaching import report
 from mlecourse.paths import ROOT
-from mlecourse.report import TABLES, cited_keys, load_report_table
+from mlecourse.teaching.report import TABLES, cited_keys, load_report_table
 
 BIB = ROOT / "references.bib"
 # Entries in the report's reference list (between "References" and "Comments").

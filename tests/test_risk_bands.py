@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlecourse.handoff import CONTRACT_FIELDS, contract_problems
-from mlecourse.risk_bands import add_risk_band
+from mlecourse.teaching.handoff import CONTRACT_FIELDS, contract_problems
+from mlecourse.teaching.risk_bands import add_risk_band
 
 
 def frame(debts, incomes):

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from mlecourse.roi import Investment, percent_change
+from mlecourse.teaching.roi import Investment, percent_change
 
 
 def test_percent_change_of_the_recruitment_case():

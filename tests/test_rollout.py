@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mlecourse import rollout
-from mlecourse.features import RAW_FEATURES
+from mlecourse.lender import rollout
+from mlecourse.lender.features import RAW_FEATURES
 
 
 def applications(n: int, seed: int = 0, start: str = "2023-01-01") -> pd.DataFrame:

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from threadpoolctl import threadpool_limits
 
-from mlecourse import artifact, business, features, modeling, serving
-from mlecourse.data import load_loans
+from mlecourse.lender import artifact, business, features, modeling, serving
+from mlecourse.lender.data import load_loans
 
 REQUIRED = [name for name, spec in artifact.feature_schema().items() if not spec["nullable"]]
 

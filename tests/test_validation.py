@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlecourse import loans as spec
-from mlecourse.data import load_loans
-from mlecourse.features import CATEGORIES, CATEGORICAL, NUMERIC, RAW_FEATURES, clean_loans, split_by_date
-from mlecourse.validation import (POLICY, PROBLEM_COLUMNS, Policy, Reference, batch_schema,
+from mlecourse.lender import loans as spec
+from mlecourse.lender.data import load_loans
+from mlecourse.lender.features import CATEGORIES, CATEGORICAL, NUMERIC, RAW_FEATURES, clean_loans, split_by_date
+from mlecourse.lender.validation import (POLICY, PROBLEM_COLUMNS, Policy, Reference, batch_schema,
                                   validate_batch)
 
 

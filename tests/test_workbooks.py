@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from mlecourse import workbooks
+from mlecourse.course import workbooks
 from mlecourse.paths import EXERCISES_DIR, SOLUTIONS_DIR
 
 SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))

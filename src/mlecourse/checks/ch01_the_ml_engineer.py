@@ -3,7 +3,7 @@
 Reference answers are computed: the ROI figures from the report's market
 table (``data/report/market.csv``) and the assumptions stated in the
 workbook, the salary flags from the report's Table 1, the refactored function
-from ``mlecourse.risk_bands``.
+from ``mlecourse.teaching.risk_bands``.
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from .. import market
-from ..report import load_report_table
-from ..risk_bands import HIGH_FROM, MEDIUM_FROM, add_risk_band
-from ..roi import Investment, percent_change
+from mlecourse.teaching import market
+from mlecourse.teaching.report import load_report_table
+from mlecourse.teaching.risk_bands import HIGH_FROM, MEDIUM_FROM, add_risk_band
+from mlecourse.teaching.roi import Investment, percent_change
 from . import compare
 from .blank import is_blank
 from .result import Unanswered, Wrong

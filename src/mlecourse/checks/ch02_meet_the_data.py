@@ -10,8 +10,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from .. import loans as spec
-from ..data import load_loans
+from mlecourse.lender import loans as spec
+from mlecourse.lender.data import load_loans
 from . import compare
 from .core import exercise
 from .blank import is_blank

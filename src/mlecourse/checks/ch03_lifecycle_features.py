@@ -19,10 +19,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ..business import COSTS, business_rule, decision_cost
-from ..data import load_loans
-from ..features import RAW_FEATURES, clean_loans, split_by_date
-from ..leakage import EXTRACT_COLUMNS, make_model_with, warehouse_extract
+from mlecourse.lender.business import COSTS, business_rule, decision_cost
+from mlecourse.lender.data import load_loans
+from mlecourse.lender.features import RAW_FEATURES, clean_loans, split_by_date
+from mlecourse.teaching.leakage import EXTRACT_COLUMNS, make_model_with, warehouse_extract
 from . import compare
 from .blank import is_blank
 from .core import exercise
@@ -612,4 +612,4 @@ def _exclusive_ages(batch):
 def check_split_batch(answer) -> str:
     compare.function(answer, _batch_cases(), what="split_batch")
     return ("Rows in = rows accepted + rows quarantined, on every batch. "
-            "`mlecourse.validation.validate_batch` follows the same rules, with a report.")
+            "`mlecourse.lender.validation.validate_batch` follows the same rules, with a report.")

@@ -14,8 +14,8 @@ from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_sco
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from .. import business, features, modeling
-from ..data import load_loans
+from mlecourse.lender import business, features, modeling
+from mlecourse.lender.data import load_loans
 from . import compare
 from .blank import is_blank
 from .core import exercise

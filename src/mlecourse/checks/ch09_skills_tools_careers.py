@@ -1,7 +1,7 @@
 """Checks for the workbook of chapter 9, "Skills, tools and career paths".
 
 Reference answers are computed from the report's tables (``data/report``) or
-by the reference implementation in ``mlecourse.career``, so they follow the
+by the reference implementation in ``mlecourse.teaching.career``, so they follow the
 tables if a figure is ever corrected.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import career, market
-from ..report import load_report_table
+from mlecourse.teaching import career, market
+from mlecourse.teaching.report import load_report_table
 from . import compare
 from .blank import is_blank
 from .core import exercise

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .paths import ROOT
+from mlecourse.paths import ROOT
 
 
 def command(no_solutions: bool = False, output: Path | None = None, root: Path = ROOT) -> list[str]:
@@ -36,7 +36,7 @@ def command(no_solutions: bool = False, output: Path | None = None, root: Path =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlecourse.build", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m mlecourse.course.build", description=__doc__)
     parser.add_argument("--no-solutions", action="store_true", help="hide worked solutions")
     args = parser.parse_args(argv)
     return subprocess.call(command(args.no_solutions), cwd=ROOT)

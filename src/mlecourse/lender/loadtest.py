@@ -12,8 +12,8 @@ request in a hundred is p99.
 
 Command line (the table in the deployment chapter's instructor notes)::
 
-    python -m mlecourse.loadtest                 # trains the course model first
-    python -m mlecourse.loadtest --model-dir models/loan-default
+    python -m mlecourse.lender.loadtest                 # trains the course model first
+    python -m mlecourse.lender.loadtest --model-dir models/loan-default
 
 Client and server share the machine. Latency is measured with ONE client
 thread (nothing queues behind anything); throughput with a few threads
@@ -134,7 +134,7 @@ def raw_predict_timings(model, rows: pd.DataFrame, repeats: int = 50, *, threads
     ``threads`` caps OpenMP threads as the service does (None: no cap), so
     the comparison with the service is fair.
     """
-    from .serving import thread_limit
+    from mlecourse.lender.serving import thread_limit
 
     limit = thread_limit(threads)
     out = np.empty(repeats)
@@ -155,7 +155,7 @@ def benchmark(model_dir=None, *, single_requests: int = 400, batch_requests: int
               in_process: bool = False, seed: int = 0) -> pd.DataFrame:
     """Service vs raw model, single applications and batches; one row per measurement.
 
-    The service runs as its own process (``python -m mlecourse.serving``, as
+    The service runs as its own process (``python -m mlecourse.lender.serving``, as
     in the container) on a model directory (default: the course model,
     trained and saved to a temporary directory); ``in_process=True`` runs it
     in a thread of this process instead (clients then share its GIL).
@@ -165,8 +165,8 @@ def benchmark(model_dir=None, *, single_requests: int = 400, batch_requests: int
     """
     import tempfile
 
-    from . import artifact, features, serving
-    from .data import load_loans
+    from mlecourse.lender import artifact, features, serving
+    from mlecourse.lender.data import load_loans
 
     clean, _ = features.clean_loans(load_loans())
     _train, valid, _test = features.split_by_date(clean)
@@ -230,7 +230,7 @@ def overhead(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlecourse.loadtest",
+    parser = argparse.ArgumentParser(prog="python -m mlecourse.lender.loadtest",
                                      description="Latency and throughput of the model service on loopback.")
     parser.add_argument("--model-dir", default=None, help="serve this model directory "
                         "(default: train the course model in memory)")

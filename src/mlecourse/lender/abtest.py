@@ -1,11 +1,11 @@
 """A/B tests of a model version: sticky arms, the sample size, and the verdict.
 
 An A/B test answers a business question (is version B better on an outcome
-fixed in advance?), where the traffic strategies of :mod:`mlecourse.rollout`
+fixed in advance?), where the traffic strategies of :mod:`mlecourse.lender.rollout`
 answer operational ones. This module holds its statistics:
 
 * :func:`assign_arm`: a sticky split by customer id, with the same hash as
-  the rollout router (:func:`mlecourse.rollout.bucket`) and its own salt;
+  the rollout router (:func:`mlecourse.lender.rollout.bucket`) and its own salt;
 * :func:`sample_size_per_arm`: how many units each arm needs, from the
   two-proportion formula, and :func:`simulated_power`, which checks the
   formula by simulating many experiments;
@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 from scipy import stats
 
-from .rollout import bucket
+from mlecourse.lender.rollout import bucket
 
 
 def assign_arm(keys: Iterable[Any], share_b: float = 0.5, salt: str = "ab") -> np.ndarray:

@@ -16,7 +16,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
-from .paths import ROOT
+from mlecourse.paths import ROOT
 
 MIN_PYTHON = (3, 11)
 
@@ -104,7 +104,7 @@ def check_kernel(executable: str = sys.executable, lookup=kernel_command) -> Fin
 
 
 def check_data() -> Finding:
-    from .data import verify_checksums
+    from mlecourse.lender.data import verify_checksums
     problems = verify_checksums()
     return Finding("Data files", not problems, "all checksums match" if not problems else
                    "; ".join(problems), "" if not problems else "`git checkout -- data/` restores them")

@@ -23,8 +23,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from . import course
-from .report import load_report_table
+from mlecourse.course import plan as course_plan
+from mlecourse.teaching.report import load_report_table
 
 # The rating scale, loosely after the Dreyfus model of skill acquisition.
 SCALE = {
@@ -76,7 +76,7 @@ PATH_NAMES = {
     "nlp_genai": "NLP / generative AI engineer",
 }
 
-# Where this course closes each gap (chapter numbers of ``course.PLAN``). An
+# Where this course closes each gap (chapter numbers of ``mlecourse.course.plan.PLAN``). An
 # empty tuple: the course does not teach it, the plan says where to go instead.
 SKILL_CHAPTERS: dict[str, tuple[int, ...]] = {
     "Programming": (2, 3, 10),
@@ -207,7 +207,7 @@ def gaps(assessment: Mapping[str, int] | pd.Series, path: str = "mle") -> pd.Dat
 
 def chapter_label(number: int) -> str:
     """'5 · Deployment', from the course plan."""
-    _, title, _ = course.planned_chapter(number)
+    _, title, _ = course_plan.planned_chapter(number)
     return f"{number} · {title}"
 
 
@@ -220,8 +220,8 @@ def chapter_links(numbers: tuple[int, ...] | list[int]) -> str:
         return "outside this course"
     parts = []
     for n in numbers:
-        _, title, doc = course.planned_chapter(n)
-        if course.published(n):
+        _, title, doc = course_plan.planned_chapter(n)
+        if course_plan.published(n):
             parts.append(f"{{doc}}`{n} · {title} </{doc}>`")
         else:
             parts.append(f"{n} · {title} (coming)")

@@ -15,9 +15,9 @@ solution survives, not even in metadata.
 
 Commands::
 
-    python -m mlecourse.workbooks generate [--force]   # write exercises/
-    python -m mlecourse.workbooks check                # is exercises/ up to date?
-    python -m mlecourse.workbooks copy-to-work         # your own copies, in work/
+    python -m mlecourse.course.workbooks generate [--force]   # write exercises/
+    python -m mlecourse.course.workbooks check                # is exercises/ up to date?
+    python -m mlecourse.course.workbooks copy-to-work         # your own copies, in work/
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import EXERCISES_DIR, SOLUTIONS_DIR, WORK_DIR
+from mlecourse.paths import EXERCISES_DIR, SOLUTIONS_DIR, WORK_DIR
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::[ \t]*(?P<placeholder>.*))?$")
 END = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
@@ -201,7 +201,7 @@ def copy_to_work() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlecourse.workbooks", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m mlecourse.course.workbooks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["generate", "check", "copy-to-work"])
     parser.add_argument("--force", action="store_true", help="overwrite exercise files with outputs")

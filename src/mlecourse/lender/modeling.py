@@ -1,7 +1,7 @@
 """Models for the lending case: the feature pipeline followed by an estimator.
 
 Every model in the course is one scikit-learn ``Pipeline``: the features of
-:func:`mlecourse.features.build_preprocessor`, then an estimator. Raw
+:func:`mlecourse.lender.features.build_preprocessor`, then an estimator. Raw
 application fields go in, a probability of default comes out, and the same
 object is evaluated (model development), served (deployment) and monitored.
 """
@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
-from .features import build_preprocessor, features_and_target
+from mlecourse.lender.features import build_preprocessor, features_and_target
 
 SEED = 0
 

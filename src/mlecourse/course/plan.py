@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from .paths import ROOT
+from mlecourse.paths import ROOT
 
 REQUIRED = ("teaching_minutes", "exercise_minutes", "questions", "objectives", "keypoints")
 

@@ -17,7 +17,7 @@ from datetime import datetime
 import nbformat
 from nbclient import NotebookClient
 
-from .paths import CHAPTERS_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
+from mlecourse.paths import CHAPTERS_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 
 NOTEBOOK_BUDGET, CELL_BUDGET = 60.0, 10.0
 
@@ -60,7 +60,7 @@ def time_notebook(path) -> tuple[float, float, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlecourse.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m mlecourse.course.bench", description=__doc__)
     parser.add_argument("notebooks", nargs="*", help="notebooks to time (default: all)")
     args = parser.parse_args(argv)
     paths = [ROOT / p for p in args.notebooks] or [

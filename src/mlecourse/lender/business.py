@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .risk_bands import HIGH_FROM
-
+# Debt payments above 43% of gross income: a common lending rule of thumb.
+HIGH_FROM = 0.43
 MIN_CREDIT_SCORE = 580  # the rule refuses bureau scores below this ("subprime")
 
 
@@ -61,7 +61,7 @@ def business_rule(frame: pd.DataFrame) -> pd.Series:
     bureau score is below ``MIN_CREDIT_SCORE`` (580). A missing score or income does not refuse on
     its own. Returns a boolean Series aligned with ``frame`` (True = refuse).
     """
-    from .features import LoanRatios  # features imports nothing from here
+    from mlecourse.lender.features import LoanRatios  # features imports nothing from here
 
     ratios = LoanRatios().fit(frame).transform(frame)
     refuse = (frame["previous_defaults"] > 0) | (ratios["debt_to_income"] > HIGH_FROM)

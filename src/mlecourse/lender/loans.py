@@ -454,5 +454,5 @@ def generate_loans(seed: int = SEED) -> pd.DataFrame:
     return frame.astype({"application_date": "datetime64[us]", "outcome_known_date": "datetime64[us]"})
 
 
-if __name__ == "__main__":  # a quick look: python -m mlecourse.loans
+if __name__ == "__main__":  # a quick look: python -m mlecourse.lender.loans
     print(generate_loans().describe(include="all").T.to_string())

@@ -4,7 +4,7 @@ A batch arrives (a month of new loans for training, a file of applications to
 score). :func:`validate_batch` splits it into rows that may be used and rows
 held back for someone to look at, and writes a report with one line per
 problem. Its rules come from the same constants the feature pipeline and the
-model service use (:data:`mlecourse.features.RAW_FEATURES`, ``RANGES`` and
+model service use (:data:`mlecourse.lender.features.RAW_FEATURES`, ``RANGES`` and
 ``CATEGORIES``), so there is one definition of a valid application.
 
 What happens to a batch
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .features import CATEGORIES, CATEGORICAL, INTEGERS, NUMERIC, OPTIONAL, RANGES, RAW_FEATURES, TERMS
+from mlecourse.lender.features import CATEGORIES, CATEGORICAL, INTEGERS, NUMERIC, OPTIONAL, RANGES, RAW_FEATURES, TERMS
 
 # Amounts whose scale a broken upstream system can change (units, thousands, cents).
 SCALE_COLUMNS = ("annual_income", "loan_amount", "monthly_debt")

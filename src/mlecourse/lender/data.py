@@ -19,9 +19,9 @@ cleans anything. Types are set explicitly, not guessed:
 
 Command line::
 
-    python -m mlecourse.data generate   # rewrite data/loans.csv.gz and data/SHA256SUMS
-    python -m mlecourse.data verify     # list any problem with the data files (exit 1 if any)
-    python -m mlecourse.data checksums  # rewrite data/SHA256SUMS from the files as they are
+    python -m mlecourse.lender.data generate   # rewrite data/loans.csv.gz and data/SHA256SUMS
+    python -m mlecourse.lender.data verify     # list any problem with the data files (exit 1 if any)
+    python -m mlecourse.lender.data checksums  # rewrite data/SHA256SUMS from the files as they are
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .paths import DATA_DIR
+from mlecourse.paths import DATA_DIR
 
 LOANS_FILE = "loans.csv.gz"
 CHECKSUMS_FILE = "SHA256SUMS"
@@ -46,8 +46,8 @@ DTYPES = {**{c: "str" for c in TEXT_COLUMNS},
           **{c: "float64" for c in ("annual_income", "employment_years", "loan_amount",
                                     "interest_rate", "monthly_debt", "credit_score")}}
 RESTORE = ("restore it with `git checkout -- {name}` or regenerate it with "
-           "`python -m mlecourse.data generate`")
-REWRITE = "if you changed it on purpose, run `python -m mlecourse.data checksums`"
+           "`python -m mlecourse.lender.data generate`")
+REWRITE = "if you changed it on purpose, run `python -m mlecourse.lender.data checksums`"
 
 
 class DataFileError(FileNotFoundError, ValueError):
@@ -110,7 +110,7 @@ def verify_checksums(data_dir: Path = DATA_DIR) -> list[str]:
     data_dir = Path(data_dir)
     if not (data_dir / CHECKSUMS_FILE).is_file():
         return [f"data/{CHECKSUMS_FILE} is missing; restore it with `git checkout -- "
-                f"data/{CHECKSUMS_FILE}` or rebuild it with `python -m mlecourse.data checksums`"]
+                f"data/{CHECKSUMS_FILE}` or rebuild it with `python -m mlecourse.lender.data checksums`"]
     expected = read_checksums(data_dir)
     problems = []
     for relative, digest in expected.items():
@@ -124,7 +124,7 @@ def verify_checksums(data_dir: Path = DATA_DIR) -> list[str]:
         relative = path.relative_to(data_dir).as_posix()
         if relative not in expected:
             problems.append(f"data/{relative} is not listed in data/{CHECKSUMS_FILE}; "
-                            f"if it belongs to the course, run `python -m mlecourse.data checksums`, "
+                            f"if it belongs to the course, run `python -m mlecourse.lender.data checksums`, "
                             f"otherwise remove it")
     return problems
 
@@ -194,14 +194,14 @@ def write_loans(frame: pd.DataFrame, path: Path | str) -> Path:
 
 def write_data(data_dir: Path = DATA_DIR) -> list[Path]:
     """Regenerate ``loans.csv.gz`` from the seed, then rewrite ``SHA256SUMS``."""
-    from .loans import generate_loans
+    from mlecourse.lender.loans import generate_loans
 
     data_dir = Path(data_dir)
     return [write_loans(generate_loans(), data_dir / LOANS_FILE), write_checksums(data_dir)]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlecourse.data", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m mlecourse.lender.data", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["generate", "verify", "checksums"])
     command = parser.parse_args(argv).command
     if command == "generate":

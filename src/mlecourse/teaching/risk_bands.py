@@ -9,10 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlecourse.lender.business import HIGH_FROM
+
 # The prototype's thresholds, kept as defaults (debt payments as a share of
-# gross income; 36% and 43% are common lending rules of thumb).
+# gross income; 36% and 43% are common lending rules of thumb; the lender's
+# rule refuses above HIGH_FROM).
 MEDIUM_FROM = 0.36
-HIGH_FROM = 0.43
 BANDS = ("low", "medium", "high", "unknown")
 
 

@@ -20,7 +20,7 @@ that names the file and the mismatch.
 
 Command line (writes the course's model, used by the Dockerfile)::
 
-    python -m mlecourse.artifact --out models/loan-default --version 1.0.0
+    python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import skops.io as sio
 
-from . import business, features
+from mlecourse.lender import business, features
 
 MODEL_FILE = "model.skops"
 CARD_FILE = "model.json"
@@ -48,7 +48,7 @@ CARD_FORMAT = 1
 # and the fitted trees of the three model families of modeling.make_estimator.
 # A type missing from this list is refused, never trusted blindly.
 TRUSTED_TYPES = (
-    "mlecourse.features.LoanRatios",
+    "mlecourse.lender.features.LoanRatios",
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
@@ -291,8 +291,8 @@ def train_and_save(out, *, version: str = "1.0.0", created: str | None = None) -
     """Train the course's model (boosting, 2019-2020) and save it with its validation AUC."""
     from sklearn.metrics import roc_auc_score
 
-    from . import modeling
-    from .data import load_loans
+    from mlecourse.lender import modeling
+    from mlecourse.lender.data import load_loans
 
     clean, _ = features.clean_loans(load_loans())
     train, valid, _test = features.split_by_date(clean)
@@ -305,8 +305,8 @@ def train_and_save(out, *, version: str = "1.0.0", created: str | None = None) -
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m mlecourse.artifact``."""
-    parser = argparse.ArgumentParser(prog="python -m mlecourse.artifact",
+    """The command line of ``python -m mlecourse.lender.artifact``."""
+    parser = argparse.ArgumentParser(prog="python -m mlecourse.lender.artifact",
                                      description="Train the course's model and write a model directory.")
     parser.add_argument("--out", default="models/loan-default", help="directory to write (default: %(default)s)")
     parser.add_argument("--version", default="1.0.0")

@@ -9,10 +9,10 @@ kinds of measure, and this module keeps them apart:
   PR AUC (average precision), the Brier score and the log loss;
 * **decision quality** at a threshold: precision, recall, F1, the share of
   applications refused, and the expected cost per application under
-  :data:`mlecourse.business.COSTS`.
+  :data:`mlecourse.lender.business.COSTS`.
 
 Everything refuses when ``score > threshold`` (strictly above), the same
-convention as :func:`mlecourse.business.decision_cost`.
+convention as :func:`mlecourse.lender.business.decision_cost`.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from sklearn.metrics import (average_precision_score, brier_score_loss, f1_score
                              precision_score, recall_score, roc_auc_score)
 from sklearn.model_selection import TimeSeriesSplit
 
-from .business import COSTS, Costs, decision_cost
+from mlecourse.lender.business import COSTS, Costs, decision_cost
 
 # The thresholds tried by default: every 0.001 from 0 to 1.
 THRESHOLDS = np.round(np.linspace(0.0, 1.0, 1001), 3)

@@ -48,9 +48,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from . import artifact, business, features
+from mlecourse.lender import artifact, business, features
 
-log = logging.getLogger("mlecourse.serving")
+log = logging.getLogger("mlecourse.lender.serving")
 
 MAX_BATCH = 1000  # applications per request
 MAX_BODY_BYTES = 2_000_000  # a full batch is about 0.4 MB
@@ -85,7 +85,7 @@ def application_model(schema: dict | None = None) -> type[BaseModel]:
     """A pydantic model of one application, derived from a feature schema.
 
     ``schema`` is the ``features`` entry of a model card (default: the
-    course's, :func:`mlecourse.artifact.feature_schema`).
+    course's, :func:`mlecourse.lender.artifact.feature_schema`).
     """
     schema = artifact.feature_schema() if schema is None else schema
     fields = {name: _field(spec) for name, spec in schema.items()}
@@ -214,7 +214,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
                model_threads: int | None = 1) -> FastAPI:
     """A FastAPI app serving ``model`` (a fitted pipeline) described by ``metadata``.
 
-    ``metadata`` is a model card (:func:`mlecourse.artifact.load_model`); its
+    ``metadata`` is a model card (:func:`mlecourse.lender.artifact.load_model`); its
     ``features`` entry defines the input contract (default: the course's
     schema), its ``threshold`` the decision (default: business.COSTS).
     ``model_threads`` caps the OpenMP threads of one prediction (None: no
@@ -362,7 +362,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 @contextmanager
 def serve_process(model_dir, host: str = "127.0.0.1", port: int | None = None, *,
                   timeout: float = 60.0, log_level: str = "warning"):
-    """Run ``python -m mlecourse.serving`` on ``model_dir`` in a child process; yields the URL.
+    """Run ``python -m mlecourse.lender.serving`` on ``model_dir`` in a child process; yields the URL.
 
     What the container runs, on loopback: a separate process with its own
     interpreter, so clients in this process do not share its GIL. Returns
@@ -373,7 +373,7 @@ def serve_process(model_dir, host: str = "127.0.0.1", port: int | None = None, *
     import sys
 
     port = port or free_port(host)
-    command = [sys.executable, "-m", "mlecourse.serving", "--model-dir", str(model_dir),
+    command = [sys.executable, "-m", "mlecourse.lender.serving", "--model-dir", str(model_dir),
                "--host", host, "--port", str(port), "--log-level", log_level, "--no-access-log"]
     process = subprocess.Popen(command)
     url = f"http://{host}:{port}"
@@ -392,11 +392,11 @@ def serve_process(model_dir, host: str = "127.0.0.1", port: int | None = None, *
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m mlecourse.serving`` (the container's command)."""
-    parser = argparse.ArgumentParser(prog="python -m mlecourse.serving",
+    """The command line of ``python -m mlecourse.lender.serving`` (the container's command)."""
+    parser = argparse.ArgumentParser(prog="python -m mlecourse.lender.serving",
                                      description="Serve a model directory over HTTP with uvicorn.")
     parser.add_argument("--model-dir", required=True, type=Path,
-                        help="directory with model.skops and model.json (python -m mlecourse.artifact)")
+                        help="directory with model.skops and model.json (python -m mlecourse.lender.artifact)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: %(default)s; 0.0.0.0 in a container)")
     parser.add_argument("--port", type=int, default=8000)

@@ -25,8 +25,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
-from .features import RAW_FEATURES, build_preprocessor
-from .modeling import make_estimator
+from mlecourse.lender.features import RAW_FEATURES, build_preprocessor
+from mlecourse.lender.modeling import make_estimator
 
 KEYS = ("customer_id", "application_date", "outcome_known_date", "defaulted")
 

@@ -18,7 +18,7 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 from sphinx.util import logging
 
-from . import course
+from mlecourse.course import plan
 
 logger = logging.getLogger(__name__)
 MATHJAX_FILE = "mathjax/tex-svg.js"
@@ -62,7 +62,7 @@ def add_overview(app, doctree) -> None:
     if path.suffix != ".ipynb" or path.parent.name != "chapters":
         return
     try:
-        meta = course.overview(path)
+        meta = plan.overview(path)
     except ValueError as err:
         logger.warning(str(err), location=app.env.docname)
         return
@@ -83,7 +83,7 @@ class CourseSchedule(Directive):
     has_content = False
 
     def run(self):
-        rows = course.schedule()
+        rows = plan.schedule()
         header = ["Day", "Start", "Session", "Teaching (min)", "Exercises (min)"]
         table = nodes.table(classes=["course-schedule"])
         group = nodes.tgroup(cols=len(header))

@@ -17,7 +17,7 @@ array of probabilities of default: a fitted model in this process
   sent to the candidate, off the user's path; users only ever see the stable
   answer, and the two are compared afterwards.
 * **A/B test**: the statistics (sticky arms, sample size, significance)
-  are in :mod:`mlecourse.abtest`; they do not route traffic.
+  are in :mod:`mlecourse.lender.abtest`; they do not route traffic.
 
 Traffic is assigned with a hash of an id (:func:`bucket`), never with
 ``random``: the same application or customer always lands on the same side,
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .features import DATE, RAW_FEATURES
+from mlecourse.lender.features import DATE, RAW_FEATURES
 
 Predictor = Callable[[pd.DataFrame], np.ndarray]
 STABLE, CANDIDATE = "stable", "candidate"
@@ -97,7 +97,7 @@ def model_predictor(model, *, threads: int | None = 1) -> Predictor:
 
 def records(frame: pd.DataFrame) -> list[dict]:
     """The applications as the service's clients send them (see ``serving.as_applications``)."""
-    from .serving import as_applications
+    from mlecourse.lender.serving import as_applications
 
     return as_applications(frame)
 

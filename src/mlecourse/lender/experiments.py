@@ -26,17 +26,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__, artifact
+from mlecourse import __version__
+from mlecourse.lender import artifact
 
 # The modules whose source decides what a model is: features, costs, models.
-MODEL_SOURCES = ("mlecourse.features", "mlecourse.business", "mlecourse.modeling")
+MODEL_SOURCES = ("mlecourse.lender.features", "mlecourse.lender.business", "mlecourse.lender.modeling")
 
 
 def data_fingerprint(frame: pd.DataFrame, length: int = 12) -> str:
     """The first ``length`` hex digits of the model card's fingerprint of ``frame``.
 
     The same function the deployment chapter stores with a model
-    (:func:`mlecourse.artifact.data_fingerprint`), shortened for a table.
+    (:func:`mlecourse.lender.artifact.data_fingerprint`), shortened for a table.
     """
     return artifact.data_fingerprint(frame)[:length]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .report import load_report_table
+from mlecourse.teaching.report import load_report_table
 
 MEASURES = ("base", "total")
 MEASURE_NAMES = {"base": "base salary", "total": "total compensation"}
