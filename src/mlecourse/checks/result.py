@@ -30,3 +30,8 @@ class Wrong(Exception):
 
 class Unanswered(Exception):
     """Raised by a checker when the answer still holds the placeholder."""
+
+
+class Rounded(Wrong):
+    """Raised when an answer is the right value rounded too far: not a mistake of
+    logic, so the message says how many decimals to give, not what to rethink."""
