@@ -89,27 +89,30 @@ def _in_words(places: int) -> str:
 
 
 def rounding(value: float, expected: float, *, what: str, rel: float = 1e-6, abs_tol: float = 1e-9,
-             places: int | None = None, sig: int | None = None) -> bool:
+             places: int | None = None, sig: int | None = None, given: int | None = None) -> bool:
     """True if ``value`` is ``expected`` rounded to enough decimals; raise
     ``Rounded`` if it is ``expected`` rounded too far; False otherwise.
 
     Without ``places`` or ``sig``, "enough" is what the tolerance needs, and an
     answer rounded coarser (keeping at least 2 significant figures) is still
-    told it is rounded, never that it is wrong."""
+    told it is rounded, never that it is wrong. ``given``: the decimals the
+    learner used, when known better than from ``value`` alone (a whole Series)."""
     if not math.isfinite(value) or not math.isfinite(expected):
         return False
+    declared = places is not None or sig is not None
     if expected == 0:
         return places is not None and abs(value) <= 10.0 ** -places / 2
     need = _places_needed(expected, rel=rel, abs_tol=abs_tol, places=places, sig=sig)
-    given = _decimals(value)
-    if not _is_rounding(value, expected, given):
-        return False
-    if given >= need:
+    given = _decimals(value) if given is None else given
+    # 0.530 is the float 0.53: a right rounding to `need` decimals may show fewer
+    if _is_rounding(value, expected, max(given, need)):
         return True
+    if given >= need or not _is_rounding(value, expected, given):
+        return False
     kept = given + math.floor(math.log10(abs(expected))) + 1   # significant figures left
-    if kept >= (1 if places is not None or sig is not None else 2):
+    if declared or kept >= 2:
         raise Rounded(f"{what} looks rounded to {_in_words(given)}: give at least "
-                      f"{_in_words(need)}" if need else f"{what} looks rounded too far")
+                      f"{_in_words(need)}")
     return False
 
 
@@ -206,10 +209,12 @@ def series(answer: Any, expected: pd.Series, *, what: str, rel: float = 1e-6,
         raise Wrong(f"{what} has values that are not numbers, e.g. at {label!r}")
     values, wanted = got.to_numpy(float), expected.to_numpy(float)
     close = np.isclose(values, wanted, rtol=rel, atol=abs_tol, equal_nan=True)
+    finite = values[np.isfinite(values)]
+    given = max((_decimals(v) for v in finite), default=0)   # a Series is rounded as a whole
     for i in np.flatnonzero(~close):   # rounded values are right, or told they are rounded
         label = _plain(expected.index[i])
         close[i] = rounding(values[i], wanted[i], what=f"{what} at {label!r}", rel=rel,
-                            abs_tol=abs_tol, places=places, sig=sig)
+                            abs_tol=abs_tol, places=places, sig=sig, given=given)
     if not close.all():
         bad = expected.index[~close]
         raise Wrong(f"{what} is wrong at {len(bad)} label(s), e.g. {_plain(bad[0])!r}")
