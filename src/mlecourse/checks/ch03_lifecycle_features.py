@@ -13,7 +13,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
@@ -369,6 +369,15 @@ def ref_transformer():
     return _fitted_cached("train")
 
 
+def flags_kept_01() -> ColumnTransformer:
+    """The other right reading of 3.4: the numbers standardised, their flags left 0/1."""
+    numbers = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    labels = make_reference_transformer().transformers[1]
+    return ColumnTransformer(
+        [("num", numbers, NUMBERS), ("flag", MissingIndicator(), NUMBERS), labels],
+        verbose_feature_names_out=False).set_output(transform="pandas").fit(train()[NUMBERS + LABELS])
+
+
 def _hidden_rows() -> pd.DataFrame:
     rows = valid().head(6)[NUMBERS + LABELS].copy()
     odd = pd.DataFrame({"annual_income": [np.nan, 52_000.0], "credit_score": [640.0, np.nan],
@@ -393,7 +402,8 @@ def _hidden_rows() -> pd.DataFrame:
                     (lambda: _fitted_cached("mean"), "imputed with the mean"),
                     (lambda: _fitted_cached("noscale"), "not scaled"),
                     (lambda: _fitted_cached("numpy"), "pandas"),
-                    (lambda: make_reference_transformer(), "not fitted")])
+                    (lambda: make_reference_transformer(), "not fitted")],
+          rounded=[flags_kept_01])
 def check_transformer(answer) -> str:
     if is_blank(answer):
         raise Unanswered()
@@ -448,7 +458,13 @@ def check_transformer(answer) -> str:
         return np.allclose(got, _fitted_cached(which).transform(rows)[expected.columns].to_numpy(float),
                            atol=1e-9)
 
-    if np.allclose(got, expected.to_numpy(float), atol=1e-9):
+    # Two readings of the spec are right: the flags standardised with the numbers
+    # (one pipeline), or kept as 0/1 (a scaler on the numbers only).
+    flags_as_01 = expected.copy()
+    for column in [c for c in expected.columns if c.startswith("missingindicator_")]:
+        flags_as_01[column] = rows[column.removeprefix("missingindicator_")].isna().astype(float)
+    if np.allclose(got, expected.to_numpy(float), atol=1e-9) or \
+            np.allclose(got, flags_as_01.to_numpy(float), atol=1e-9):
         return ("A missing income became the training median plus a flag, and 'partner_app' "
                 "became all zeros: the validator must still report such rows.")
     if same_as("all") or same_as("every year"):
