@@ -177,3 +177,61 @@ def test_a_function_that_edits_its_input_is_told_so():
     cases = [compare.Case("a list", ([0],), verify, keep_inputs=True)]
     assert "changed the data it was given" in wrong_message(compare.function, appends, cases, what="f")
     compare.function(lambda items: items + [1], cases, what="f")
+
+
+# --- the time limit counts CPU time, so a slow or busy laptop does not fail a right answer
+
+def _computes_for(cpu_seconds):
+    """A learner's function that needs ``cpu_seconds`` of CPU, however long the clock says."""
+    import time
+
+    def work(*args):
+        start = time.process_time()
+        while time.process_time() - start < cpu_seconds:
+            pass
+        return 4
+    return work
+
+
+def _four(result):
+    if result != 4:
+        raise Wrong("not four")
+
+
+def test_time_waiting_is_not_time_computing():
+    import time
+
+    def waits(*args):
+        time.sleep(0.5)   # half a second on the clock, almost no CPU
+        return 4
+    compare.function(waits, [compare.Case("a slow disk", (), _four)], what="f", seconds=0.2)
+
+
+def test_a_function_that_waits_forever_is_stopped_by_the_clock():
+    import time
+    with pytest.raises(compare._Overtime):
+        with compare.time_limit(0.1, wall=0.3):
+            time.sleep(5)
+
+
+def test_under_load_a_right_answer_within_its_cpu_budget_passes():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(2 * (os.cpu_count() or 1))]
+    try:
+        time.sleep(0.2)   # let the hogs take the cores
+        cases = [compare.Case("a case", (), _four)]
+        clock = time.perf_counter()
+        compare.function(_computes_for(0.1), cases, what="f", seconds=0.5)
+        waited = time.perf_counter() - clock
+        # and a loop that never ends is still stopped, after its CPU budget
+        message = wrong_message(compare.function, _computes_for(60), cases, what="f", seconds=0.15)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert waited >= 0.1 and "still running after 0.15 s" in message
