@@ -297,3 +297,11 @@ def test_check_knows_every_chapter_whichever_module_was_imported_first():
             "assert grade('2.1', 0).outcome == 'incorrect'\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-500:]
+
+
+def test_a_time_limit_inside_another_leaves_the_outer_one_running():
+    with pytest.raises(compare._Overtime):
+        with compare.time_limit(0.3):
+            with compare.time_limit(5):
+                pass
+            _computes_for(30)()

@@ -11,6 +11,7 @@ import copy
 import math
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -279,16 +280,21 @@ def time_limit(seconds: float, *, wall: float | None = None):
     def stop(*_):
         raise _Overtime()
 
+    clocks = {signal.ITIMER_PROF: time.process_time, signal.ITIMER_REAL: time.monotonic}
     timers = ((signal.SIGPROF, signal.ITIMER_PROF, seconds), (signal.SIGALRM, signal.ITIMER_REAL, wall))
-    previous = [(sig, which, signal.signal(sig, stop)) for sig, which, _ in timers]
-    for _, which, limit in timers:
-        signal.setitimer(which, limit)
+    saved = []
+    for sig, which, limit in timers:
+        handler = signal.signal(sig, stop)
+        outer, _ = signal.setitimer(which, limit)   # a limit already running outside this one
+        saved.append((sig, which, handler, outer, clocks[which]()))
     try:
         yield
     finally:
-        for sig, which, handler in previous:
+        for sig, which, handler, outer, began in saved:
             signal.setitimer(which, 0)
             signal.signal(sig, handler)
+            if outer:   # give the outer limit back what is left of it
+                signal.setitimer(which, max(outer - (clocks[which]() - began), 1e-3))
 
 
 def function(answer: Any, cases: list[Case], *, what: str, seconds: float = 5,
