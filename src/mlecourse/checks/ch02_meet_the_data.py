@@ -5,6 +5,7 @@ follow the data if it is ever regenerated with another seed.
 """
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import numpy as np
@@ -177,6 +178,8 @@ def check_incident_month(answer) -> str:
     if month == spec.COVARIATE_DRIFT_START[:7]:
         raise Wrong("incomes do fall from that month on, and stay lower: that is a drift in "
                     "who applies, not a broken record; look for a single month")
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise Wrong(f"{answer!r} is not a month written like '2021-05'")
     raise Wrong(f"the median income in {month} is not unusual; plot the monthly median")
 
 

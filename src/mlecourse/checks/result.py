@@ -21,7 +21,8 @@ class Result:
         text = f"{icon} Exercise {self.exercise}: {self.outcome}"
         if self.outcome == NOT_ATTEMPTED:
             text += " yet"
-        return f"{text}. {self.message}".rstrip()
+        # one line whatever a message quotes (a learner's text may hold a newline)
+        return " ".join(f"{text}. {self.message}".split())
 
 
 class Wrong(Exception):
