@@ -119,8 +119,8 @@ def rounding(value: float, expected: float, *, what: str, rel: float = 1e-6, abs
 
 def agrees(value: float, expected: float, *, rel: float = 1e-6, abs_tol: float = 1e-9,
            places: int | None = None, sig: int | None = None) -> bool:
-    """Would ``number`` accept ``value``? (For checkers that recognise a known
-    mistake, which a learner may also have rounded.)"""
+    """Is ``value`` ``expected``, or ``expected`` rounded (even too far)? For
+    checkers that recognise a known mistake, which a learner may have rounded."""
     if math.isclose(value, expected, rel_tol=rel, abs_tol=abs_tol):
         return True
     try:
