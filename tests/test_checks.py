@@ -9,7 +9,7 @@ import pytest
 from mlecourse.checks import ____, check, grade, hint, registry
 from mlecourse.checks import compare
 from mlecourse.checks.core import EXPECT_ENV, CheckExpectationError
-from mlecourse.checks.result import Unanswered, Wrong
+from mlecourse.checks.result import Rounded, Unanswered, Wrong
 
 EXERCISES = registry()
 MISTAKES = [(ex_id, i) for ex_id, ex in EXERCISES.items() for i in range(len(ex.mistakes))]
@@ -177,3 +177,131 @@ def test_a_function_that_edits_its_input_is_told_so():
     cases = [compare.Case("a list", ([0],), verify, keep_inputs=True)]
     assert "changed the data it was given" in wrong_message(compare.function, appends, cases, what="f")
     compare.function(lambda items: items + [1], cases, what="f")
+
+
+# --- the time limit counts CPU time, so a slow or busy laptop does not fail a right answer
+
+def _computes_for(cpu_seconds):
+    """A learner's function that needs ``cpu_seconds`` of CPU, however long the clock says."""
+    import time
+
+    def work(*args):
+        start = time.process_time()
+        while time.process_time() - start < cpu_seconds:
+            pass
+        return 4
+    return work
+
+
+def _four(result):
+    if result != 4:
+        raise Wrong("not four")
+
+
+def test_time_waiting_is_not_time_computing():
+    import time
+
+    def waits(*args):
+        time.sleep(0.5)   # half a second on the clock, almost no CPU
+        return 4
+    compare.function(waits, [compare.Case("a slow disk", (), _four)], what="f", seconds=0.2)
+
+
+def test_a_function_that_waits_forever_is_stopped_by_the_clock():
+    import time
+    with pytest.raises(compare._Overtime):
+        with compare.time_limit(0.1, wall=0.3):
+            time.sleep(5)
+
+
+def test_under_load_a_right_answer_within_its_cpu_budget_passes():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(2 * (os.cpu_count() or 1))]
+    try:
+        time.sleep(0.2)   # let the hogs take the cores
+        cases = [compare.Case("a case", (), _four)]
+        clock = time.perf_counter()
+        compare.function(_computes_for(0.1), cases, what="f", seconds=0.5)
+        waited = time.perf_counter() - clock
+        # and a loop that never ends is still stopped, after its CPU budget
+        message = wrong_message(compare.function, _computes_for(60), cases, what="f", seconds=0.15)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert waited >= 0.1 and "still running after 0.15 s" in message
+
+
+# --- rounding: a right answer rounded as a person would is right; rounded too far is told so
+
+@pytest.mark.parametrize("answer", [471.18, 471.183, 471.1827, 471.1826762909495])
+def test_money_to_the_cent_or_finer_is_right(answer):
+    compare.number(answer, 471.1826762909495, what="the cost", places=2)
+
+
+@pytest.mark.parametrize("answer,phrase", [
+    (471.2, "looks rounded to 1 decimal: give at least 2 decimals"),
+    (471, "looks rounded to a whole number: give at least 2 decimals")])
+def test_money_rounded_too_far_is_told_how_many_decimals(answer, phrase):
+    with pytest.raises(Rounded) as err:
+        compare.number(answer, 471.1826762909495, what="the cost", places=2)
+    assert phrase in str(err.value)
+
+
+@pytest.mark.parametrize("answer", [471.19, 471.17, 472.0, 470.0])
+def test_a_wrong_last_digit_is_wrong_not_rounded(answer):
+    message = wrong_message(compare.number, answer, 471.1826762909495, what="the cost", places=2)
+    assert "not right" in message
+
+
+def test_significant_figures_and_trailing_zeros():
+    compare.number(0.53, 0.5298858830101348, what="the share", sig=3)   # 0.530, typed as 0.53
+    compare.number(0.0761, 0.07611112904874306, what="p", sig=2)
+    with pytest.raises(Rounded):
+        compare.number(0.08, 0.07611112904874306, what="p", sig=2)
+
+
+def test_without_a_declaration_a_coarse_rounding_is_still_not_called_wrong():
+    with pytest.raises(Rounded) as err:
+        compare.number(0.46, 0.46436781609195404, what="precision")
+    assert "give at least" in str(err.value)
+    compare.number(0.46436781609195404, 0.46436781609195404, what="precision")
+
+
+def test_a_series_rounded_as_a_whole_is_judged_as_a_whole():
+    expected = pd.Series({"a": 0.020462, "b": 0.003208})
+    compare.series(expected.round(4), expected, what="the rate", sig=2)
+    with pytest.raises(Rounded) as err:
+        compare.series(expected.round(2), expected, what="the rate", sig=2)
+    assert "'b' looks rounded to 2 decimals" in str(err.value)
+
+
+def test_a_rounding_message_sends_no_one_to_a_hint():
+    ex_id = "3.1"
+    result = grade(ex_id, round(EXERCISES[ex_id].reference()))
+    assert "rounded" in result.message and "hint(" not in result.message
+
+
+def test_check_knows_every_chapter_whichever_module_was_imported_first():
+    import subprocess
+    import sys
+    code = ("import mlecourse.checks.ch05_deployment\n"
+            "from mlecourse.checks import grade, registry\n"
+            "ids = list(registry())\n"
+            "assert '1.1' in ids and '5.1' in ids and '9.1' in ids, ids\n"
+            "assert grade('2.1', 0).outcome == 'incorrect'\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-500:]
+
+
+def test_a_time_limit_inside_another_leaves_the_outer_one_running():
+    with pytest.raises(compare._Overtime):
+        with compare.time_limit(0.3):
+            with compare.time_limit(5):
+                pass
+            _computes_for(30)()

@@ -61,7 +61,7 @@ def check_time_to_hire(answer) -> str:
         raise Wrong("that is a fraction; give the change in percent")
     if math.isclose(value, -expected, rel_tol=1e-3):
         raise Wrong("the time went down, so the change is negative")
-    compare.number(value, expected, what="the percent change", rel=1e-3)
+    compare.number(value, expected, what="the percent change", rel=1e-3, places=1)
     return "It matches the report's 40%, which is a good sign the two numbers were copied right."
 
 
@@ -99,7 +99,7 @@ def check_payback(answer) -> str:
         raise Wrong("that looks like years; give the payback period in months")
     if value < 1:
         raise Wrong("less than a month is far too fast: did you multiply by 15 rather than by 15 percent?")
-    compare.number(value, expected, what="the payback period in months", rel=1e-3)
+    compare.number(value, expected, what="the payback period in months", rel=1e-3, places=1)
     return "Now change one assumption at a time and watch how much the answer moves."
 
 
@@ -272,7 +272,9 @@ def _expect(frame: pd.DataFrame, **thresholds):
 def _frame_cases() -> list[tuple[str, pd.DataFrame, dict]]:
     return [
         ("three ordinary applicants", _loans_frame([120, 400, 700], [12_000] * 3), {}),
-        ("a ratio exactly at the medium threshold", _loans_frame([360], [12_000]), {}),
+        ("ratios exactly at the two thresholds", _loans_frame([360, 430], [12_000] * 2), {}),
+        ("equal thresholds (medium_from = high_from = 0.4: no medium band)",
+         _loans_frame([300, 400, 500], [12_000] * 3), {"medium_from": 0.4, "high_from": 0.4}),
         ("thresholds you are passed (medium_from=0.25, high_from=0.5)",
          _loans_frame([120, 250, 400, 500, 700], [12_000] * 5),
          {"medium_from": 0.25, "high_from": 0.5}),
@@ -332,7 +334,8 @@ def _drops_bad_incomes(loans, medium_from=0.36, high_from=0.43):
                     (lambda: _strict_boundaries, "equal to a threshold"),
                     (lambda: _hard_coded, "the ones your function uses"),
                     (lambda: _bad_income_is_low, "no meaningful ratio"),
-                    (lambda: _drops_bad_incomes, "keep every row")])
+                    (lambda: _drops_bad_incomes, "keep every row")],
+          mutate=add_risk_band)
 def check_risk_band(answer) -> str:
     compare.function(answer, _cases(), what="your function")
     return "Pure, parameterised, explicit about bad input: this one can be tested and reused."

@@ -5,6 +5,7 @@ follow the data if it is ever regenerated with another seed.
 """
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import numpy as np
@@ -63,7 +64,9 @@ def ref_missing_rate() -> pd.Series:
           reference=ref_missing_rate,
           mistakes=[(lambda: loans().isna().sum(), "counts"),
                     (lambda: loans().isna().mean() * 100, "percent"),
-                    (lambda: loans().isna().mean().loc[lambda s: s > 0], "lacks")])
+                    (lambda: loans().isna().mean().loc[lambda s: s > 0], "lacks"),
+                    (lambda: loans().isna().mean().round(2), "looks rounded")],
+          rounded=[lambda: loans().isna().mean().round(4)])
 def check_missing_rate(answer) -> str:
     expected = ref_missing_rate()
     if isinstance(answer, pd.Series) and answer.index.equals(expected.index):
@@ -72,7 +75,7 @@ def check_missing_rate(answer) -> str:
             raise Wrong("these are counts of missing values; divide by the number of rows")
         if values.max() > 1:
             raise Wrong("these look like percent; give fractions between 0 and 1")
-    compare.series(answer, expected, what="the missing rate")
+    compare.series(answer, expected, what="the missing rate", sig=2)
     return "Note which columns miss values, and guess why before the next chapter tells you."
 
 
@@ -94,7 +97,9 @@ def ref_default_by_year() -> pd.Series:
           mistakes=[(lambda: _default_rate_by_year(loans()), "duplicate"),
                     (lambda: loans().drop_duplicates().groupby(
                         loans().drop_duplicates()["application_date"].dt.year)["defaulted"].sum(),
-                     "counts")])
+                     "counts"),
+                    (lambda: ref_default_by_year().round(2), "give at least 3 decimals")],
+          rounded=[lambda: ref_default_by_year().round(3)])
 def check_default_by_year(answer) -> str:
     if isinstance(answer, pd.Series) and len(answer) == len(ref_default_by_year()):
         values = pd.to_numeric(answer, errors="coerce").to_numpy(float)
@@ -102,7 +107,7 @@ def check_default_by_year(answer) -> str:
             raise Wrong("these rates include the duplicate rows: drop them first")
         if np.nanmax(values) > 1:
             raise Wrong("these are counts of defaults, not rates: take the mean")
-    compare.series(answer, ref_default_by_year(), what="the default rate by year", rel=1e-9)
+    compare.series(answer, ref_default_by_year(), what="the default rate by year", rel=1e-9, sig=3)
     return "Look at the last two years: the next chapters explain what changed."
 
 
@@ -140,7 +145,8 @@ def _age_cases() -> list[compare.Case]:
                  "A missing age is not an impossible one: compare, do not test for NaN."],
           reference=lambda: ref_impossible_age,
           mistakes=[(lambda: (lambda a: (a <= 18) | (a >= 100)), "age 18 is flagged"),
-                    (lambda: (lambda a: ~a.between(18, 100)), "missing is not impossible")])
+                    (lambda: (lambda a: ~a.between(18, 100)), "missing is not impossible")],
+          mutate=ref_impossible_age)
 def check_impossible_age(answer) -> str:
     compare.function(answer, _age_cases(), what="your function")
     return f"The raw data has {int(ref_impossible_age(loans()['age']).sum())} impossible ages."
@@ -172,6 +178,8 @@ def check_incident_month(answer) -> str:
     if month == spec.COVARIATE_DRIFT_START[:7]:
         raise Wrong("incomes do fall from that month on, and stay lower: that is a drift in "
                     "who applies, not a broken record; look for a single month")
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise Wrong(f"{answer!r} is not a month written like '2021-05'")
     raise Wrong(f"the median income in {month} is not unusual; plot the monthly median")
 
 
@@ -193,7 +201,9 @@ def ref_known_share() -> float:
                  "The share of True values is the mean of a boolean Series."],
           reference=ref_known_share,
           mistakes=[(lambda: 1.0, "application"),
-                    (lambda: 100 * ref_known_share(), "fraction")])
+                    (lambda: 100 * ref_known_share(), "fraction"),
+                    (lambda: round(ref_known_share(), 1), "give at least 3 decimals")],
+          rounded=[lambda: round(ref_known_share(), 3), lambda: round(ref_known_share(), 2) + 0.0])
 def check_known_share(answer) -> str:
     value = compare.as_number(answer, "the share of known outcomes")
     if value == 1.0:
@@ -201,5 +211,5 @@ def check_known_share(answer) -> str:
                     "but an outcome is known a year later")
     if value > 1:
         raise Wrong("give a fraction between 0 and 1, not a percentage")
-    compare.number(value, ref_known_share(), what="the share of known outcomes", rel=1e-6)
+    compare.number(value, ref_known_share(), what="the share of known outcomes", rel=1e-6, sig=3)
     return "Half a year of applications cannot be graded yet: that is label delay."

@@ -13,7 +13,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
@@ -92,11 +92,15 @@ def ref_rule_cost() -> float:
                     (lambda: _swapped_cost(valid()), "swapped"),
                     (lambda: _rule_cost(_clean()), "2021"),
                     (lambda: _rule_cost(valid(), missing_refuses=True), "missing score"),
-                    (lambda: decision_cost(valid()["defaulted"], business_rule(valid())), "business_rule")])
+                    (lambda: decision_cost(valid()["defaulted"], business_rule(valid())), "business_rule"),
+                    (lambda: round(ref_rule_cost()), "give at least 2 decimals"),
+                    (lambda: round(_total_cost(valid()), 2), "total")],
+          rounded=[lambda: round(ref_rule_cost(), 2), lambda: round(ref_rule_cost(), 3),
+                   lambda: math.trunc(ref_rule_cost() * 100) / 100])
 def check_rule_cost(answer) -> str:
     value = compare.as_number(answer, "the expected cost per application")
     frame = valid()
-    close = lambda other: math.isclose(value, other, rel_tol=1e-6)
+    close = lambda other: compare.agrees(value, other, places=2)   # a mistake, maybe to the cent
     if close(_total_cost(frame)):
         raise Wrong("that is the total cost of the year; divide by the number of applications")
     if close(_swapped_cost(frame)):
@@ -109,7 +113,7 @@ def check_rule_cost(answer) -> str:
                     "asks for the simpler rule: previous default or score below 600")
     if close(_rule_cost(_clean())) or close(_rule_cost(train())):
         raise Wrong("measure the rule on the 2021 validation rows only, not on other years")
-    compare.number(value, ref_rule_cost(), what="the expected cost per application", rel=1e-6)
+    compare.number(value, ref_rule_cost(), what="the expected cost per application", places=2)
     approve_all = decision_cost(frame["defaulted"], np.zeros(len(frame), bool))
     return (f"Approving everyone costs {approve_all:,.0f} per application: a two-line rule "
             "already saves money. Any model must beat the rule, not zero.")
@@ -215,7 +219,8 @@ def _keeps_future(frame, valid_start, valid_end):
           mistakes=[(lambda: _random_split, "random"),
                     (lambda: _inclusive_split, "exactly on a cut"),
                     (lambda: _sorted_split, "order"),
-                    (lambda: _keeps_future, "future")])
+                    (lambda: _keeps_future, "future")],
+          mutate=ref_time_split)
 def check_time_split(answer) -> str:
     compare.function(answer, _split_cases(), what="your function")
     return ("Rows on a cut go forward, the future is left out, and order is kept: "
@@ -315,7 +320,7 @@ def check_leak(answer) -> str:
     if close(_auc(())):
         return ("Correct column. You dropped the two legitimate columns as well; they add "
                 "little here, but do not drop a feature without a reason.")
-    compare.number(value, _auc(HONEST), what="the honest AUC", rel=0, abs_tol=5e-4)
+    compare.number(value, _auc(HONEST), what="the honest AUC", rel=0, abs_tol=5e-4, places=3)
     return "Correct."  # not reached: number() raises unless close to the honest AUC
 
 
@@ -364,6 +369,15 @@ def ref_transformer():
     return _fitted_cached("train")
 
 
+def flags_kept_01() -> ColumnTransformer:
+    """The other right reading of 3.4: the numbers standardised, their flags left 0/1."""
+    numbers = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    labels = make_reference_transformer().transformers[1]
+    return ColumnTransformer(
+        [("num", numbers, NUMBERS), ("flag", MissingIndicator(), NUMBERS), labels],
+        verbose_feature_names_out=False).set_output(transform="pandas").fit(train()[NUMBERS + LABELS])
+
+
 def _hidden_rows() -> pd.DataFrame:
     rows = valid().head(6)[NUMBERS + LABELS].copy()
     odd = pd.DataFrame({"annual_income": [np.nan, 52_000.0], "credit_score": [640.0, np.nan],
@@ -388,7 +402,8 @@ def _hidden_rows() -> pd.DataFrame:
                     (lambda: _fitted_cached("mean"), "imputed with the mean"),
                     (lambda: _fitted_cached("noscale"), "not scaled"),
                     (lambda: _fitted_cached("numpy"), "pandas"),
-                    (lambda: make_reference_transformer(), "not fitted")])
+                    (lambda: make_reference_transformer(), "not fitted")],
+          rounded=[flags_kept_01])
 def check_transformer(answer) -> str:
     if is_blank(answer):
         raise Unanswered()
@@ -443,7 +458,13 @@ def check_transformer(answer) -> str:
         return np.allclose(got, _fitted_cached(which).transform(rows)[expected.columns].to_numpy(float),
                            atol=1e-9)
 
-    if np.allclose(got, expected.to_numpy(float), atol=1e-9):
+    # Two readings of the spec are right: the flags standardised with the numbers
+    # (one pipeline), or kept as 0/1 (a scaler on the numbers only).
+    flags_as_01 = expected.copy()
+    for column in [c for c in expected.columns if c.startswith("missingindicator_")]:
+        flags_as_01[column] = rows[column.removeprefix("missingindicator_")].isna().astype(float)
+    if np.allclose(got, expected.to_numpy(float), atol=1e-9) or \
+            np.allclose(got, flags_as_01.to_numpy(float), atol=1e-9):
         return ("A missing income became the training median plus a flag, and 'partner_app' "
                 "became all zeros: the validator must still report such rows.")
     if same_as("all") or same_as("every year"):
@@ -532,13 +553,23 @@ def _batch_cases() -> list[compare.Case]:
             if not wrongly_passed:
                 raise Wrong("the rows are not split as the specification says")
             row = frame.loc[wrongly_passed[0]]
+            if isinstance(row["channel"], str) and row["channel"].strip().lower() in CHANNELS:
+                raise Wrong(f"row {wrongly_passed[0]!r} has the channel {row['channel']!r}, which is "
+                            "not one of the exact values, yet it was accepted: compare the text as "
+                            "it is (no strip, no lower-casing); a validator reports dirty data")
             raise Wrong(f"row {wrongly_passed[0]!r} (age {row['age']}, income {row['annual_income']}, "
                         f"channel {row['channel']!r}) breaks a rule but was accepted")
         return compare.Case(name, (frame,), verify, keep_inputs=True)
 
     one_bad = _batch([30.0] * 19 + [17.0], [40_000.0] * 20, ["online"] * 20)
-    boundaries = _batch([18.0, 85.0, 17.0] + [40.0] * 27, [1.0, 0.0] + [50_000.0] * 28,
-                        ["branch", "broker"] + ["online"] * 28)
+    # each bound at, just inside and just outside, one rule broken per row, 3 bad rows in 60
+    # (few enough that a rule wrong on both age bounds is still not a rejected batch)
+    boundaries = _batch([18.0, 85.0, 19.0, 84.0, 17.0, 86.0, 40.0, 40.0] + [40.0] * 52,
+                        [50_000.0] * 6 + [0.0, 1.0] + [50_000.0] * 52,
+                        ["branch", "broker", "online", "online"] + ["online"] * 56)
+    # the chapter's point: a validator reports dirty text, it does not repair it
+    dirty_text = _batch([30.0] * 40, [40_000.0] * 40,
+                        ["Online", " branch", "BROKER "] + ["online"] * 37)
     missing_income = _batch([30.0] * 20, [np.nan, np.inf] + [40_000.0] * 18, ["online"] * 20)
     many_bad = _batch([30.0] * 16 + [200.0] * 4, [40_000.0] * 20, ["online"] * 20)
     channels = _batch([30.0] * 20, [40_000.0] * 20, ["partner_app", None] + ["branch"] * 18)
@@ -550,6 +581,7 @@ def _batch_cases() -> list[compare.Case]:
             case("ages and incomes on the boundaries", boundaries),
             case("missing and infinite incomes", missing_income),
             case("unknown and missing channels", channels),
+            case("channels in capitals or with spaces", dirty_text),
             case("fractional and missing ages", odd_ages),
             case("a batch with text row labels", text_index),
             case("a batch where 20% of rows are bad", many_bad),
@@ -595,6 +627,14 @@ def _exclusive_ages(batch):
     return ref_split_batch(batch)
 
 
+def _lower_cases_channel(batch):
+    if "channel" in batch:
+        cleaned = batch.assign(channel=batch["channel"].str.strip().str.lower())
+        accepted, quarantined = ref_split_batch(cleaned)
+        return batch.loc[accepted.index], batch.loc[quarantined.index]
+    return ref_split_batch(batch)
+
+
 @exercise("3.5", "Quarantine, do not drop", workbook=WORKBOOK,
           hints=["Build one boolean mask `good` with a condition per rule, combined with `&`; "
                  "then `batch[good]` and `batch[~good]` split the rows without losing any.",
@@ -608,7 +648,9 @@ def _exclusive_ages(batch):
                     (lambda: _income_required, "missing income is allowed"),
                     (lambda: _never_rejects, "rejected as a whole"),
                     (lambda: _rejects_at_ten_percent, "not more than 10%"),
-                    (lambda: _exclusive_ages, "valid but was quarantined")])
+                    (lambda: _exclusive_ages, "valid but was quarantined"),
+                    (lambda: _lower_cases_channel, "not one of the exact values")],
+          mutate=ref_split_batch)
 def check_split_batch(answer) -> str:
     compare.function(answer, _batch_cases(), what="split_batch")
     return ("Rows in = rows accepted + rows quarantined, on every batch. "

@@ -86,24 +86,31 @@ def _swapped() -> dict[str, float]:
           mistakes=[(_swapped, "swapped"),
                     (lambda: {**ref_prf(), "f1": (ref_prf()["precision"] + ref_prf()["recall"]) / 2},
                      "arithmetic mean"),
-                    (lambda: {k: 100 * v for k, v in ref_prf().items()}, "fractions")])
+                    (lambda: {k: 100 * v for k, v in ref_prf().items()}, "fractions"),
+                    (lambda: {k: round(v, 1) for k, v in ref_prf().items()}, "give at least 2 decimals")],
+          rounded=[lambda: {k: round(v, 2) for k, v in ref_prf().items()},
+                   lambda: {k: round(v, 3) for k, v in ref_prf().items()},
+                   lambda: {k: round(v, 4) for k, v in ref_prf().items()}])
 def check_prf(answer) -> str:
     answer = _expect_dict(answer, ("precision", "recall", "f1"))
     got = {k: _number_in(answer, k, "precision, recall and f1 as numbers") for k in ("precision", "recall", "f1")}
     want = ref_prf()
     if any(v > 1 for v in got.values()):
         raise Wrong("give fractions between 0 and 1, not percentages")
-    close = lambda a, b: abs(a - b) < 5e-4
+    # two decimals are enough to tell the mistakes apart; fewer are told they are rounded
+    close = lambda a, b: compare.agrees(a, b, rel=0, abs_tol=5e-4, places=2)
     if close(got["precision"], want["recall"]) and close(got["recall"], want["precision"]):
         raise Wrong("precision and recall are swapped: precision is about the refusals, "
                     "recall about the defaults")
     for key in ("precision", "recall"):
         if not close(got[key], want[key]):
             raise Wrong(f"{key} is not right; check which cells of the matrix go into it")
-    if close(got["f1"], (want["precision"] + want["recall"]) / 2):
+    if close(got["f1"], (want["precision"] + want["recall"]) / 2) and not close(got["f1"], want["f1"]):
         raise Wrong("that F1 is the arithmetic mean of precision and recall; F1 is the harmonic mean")
     if not close(got["f1"], want["f1"]):
         raise Wrong("f1 is not right; it combines your precision and recall")
+    for key in ("precision", "recall", "f1"):   # right, but perhaps rounded too far
+        compare.number(got[key], want[key], what=key, rel=0, abs_tol=5e-4, places=2)
     ratio = business.COSTS.missed_default / business.COSTS.wrong_refusal
     return (f"F1 weighs the two errors equally; this lender does not (a missed default costs "
             f"{ratio:g} wrong refusals), which is why the chapter ranks models by cost.")
@@ -201,7 +208,8 @@ def _threshold_cases() -> list[compare.Case]:
                     (lambda: (lambda d, s: business.COSTS.threshold), "calibrated"),
                     (lambda: (lambda d, s: float(np.round(np.linspace(0, 1, 1001), 3)[int(np.argmin(
                         [np.mean((np.asarray(s) > t) != np.asarray(d).astype(bool))
-                         for t in np.round(np.linspace(0, 1, 1001), 3)]))])), "both cost the same")])
+                         for t in np.round(np.linspace(0, 1, 1001), 3)]))])), "both cost the same")],
+          mutate=ref_cheapest_threshold)
 def check_cheapest_threshold(answer) -> str:
     compare.function(answer, _threshold_cases(), what="your function")
     return ("Chosen on validation scores, this threshold also corrects a model's miscalibration; "
@@ -240,13 +248,14 @@ def ref_leak() -> dict[str, float]:
                  "`business.decision_cost(y, p > business.COSTS.threshold)` on the held-out rows."],
           reference=ref_leak,
           mistakes=[(lambda: {"shuffled": ref_leak()["time"], "time": ref_leak()["shuffled"]}, "swapped"),
-                    (lambda: {k: v["half"] for k, v in _leak_costs().items()}, "threshold")])
+                    (lambda: {k: v["half"] for k, v in _leak_costs().items()}, "threshold")],
+          rounded=[lambda: {k: round(v, 2) for k, v in ref_leak().items()}])
 def check_leak(answer) -> str:
     answer = _expect_dict(answer, ("shuffled", "time"))
     got = {k: _number_in(answer, k, "the expected cost per application of each split")
            for k in ("shuffled", "time")}
     want, costs = ref_leak(), _leak_costs()
-    close = lambda a, b: abs(a - b) <= 1e-6 * max(1.0, abs(b))
+    close = lambda a, b: compare.agrees(a, b, places=2)   # costs: to the cent is enough
     if close(got["shuffled"], want["time"]) and close(got["time"], want["shuffled"]):
         raise Wrong("the two costs are swapped: the time-ordered split is the one validated after July 2023")
     if close(got["shuffled"], costs["shuffled"]["half"]) or close(got["time"], costs["time"]["half"]):

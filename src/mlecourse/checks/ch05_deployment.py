@@ -77,7 +77,11 @@ def ref_latency() -> dict[str, float]:
                     (lambda: {**ref_latency(), "p95_ms": float(np.percentile(_timings()[0], 95))},
                      "raw"),
                     (lambda: {**ref_latency(), "overhead_ms": float(np.median(_timings()[1] - _timings()[0]))},
-                     "pairs")])
+                     "pairs"),
+                    (lambda: {**ref_latency(), "p95_ms": round(ref_latency()["p95_ms"])}, "whole number")],
+          rounded=[lambda: {k: round(v, 2) for k, v in ref_latency().items()},
+                   lambda: {"p95_ms": round(ref_latency()["p95_ms"], 1),
+                            "overhead_ms": round(ref_latency()["overhead_ms"], 2)}])
 def check_latency(answer) -> str:
     answer = _dict(answer, ("p95_ms", "overhead_ms"), "your answer")
     raw, service = _timings()
@@ -91,7 +95,7 @@ def check_latency(answer) -> str:
     if math.isclose(p95, np.percentile(raw, 95), rel_tol=1e-6):
         raise Wrong("your p95_ms is computed on the raw model timings; the question is about what "
                     "users of the service wait")
-    compare.number(p95, ref_latency()["p95_ms"], what="your p95_ms", rel=0, abs_tol=0.01)
+    compare.number(p95, ref_latency()["p95_ms"], what="your p95_ms", rel=0, abs_tol=0.01, places=1)
     overhead = compare.as_number(answer["overhead_ms"], "overhead_ms")
     if math.isclose(overhead, np.median(service) / np.median(raw), rel_tol=1e-6):
         raise Wrong("your overhead_ms is a ratio; give the difference in milliseconds")
@@ -100,7 +104,8 @@ def check_latency(answer) -> str:
     if math.isclose(overhead, np.median(service - raw), rel_tol=1e-9):
         raise Wrong("your overhead_ms is the median of row-by-row differences, but the two sets "
                     "were measured separately and are not pairs: take each set's median first")
-    compare.number(overhead, ref_latency()["overhead_ms"], what="your overhead_ms", rel=0, abs_tol=0.005)
+    compare.number(overhead, ref_latency()["overhead_ms"], what="your overhead_ms", rel=0,
+                   abs_tol=0.005, places=2)
     return ("The median barely moves, the tail is many times the median: report p95 and p99, "
             "never only the mean.")
 
@@ -125,6 +130,10 @@ PAYLOADS = [
     ({**_valid(), "credit_score": None}, True, "a credit score sent as null"),
     ({**_valid(), "loan_amount": 100}, True, "the smallest loan (100, a whole number)"),
     ({**_valid(), "loan_amount": float(spec.MAX_LOAN_AMOUNT)}, True, "the largest loan allowed"),
+    ({**_valid(), "loan_amount": 1234.5}, True, "a loan of 1234.5 (amounts are not whole numbers)"),
+    ({**_valid(), "credit_score": 300.0}, True, "the lowest credit score, 300"),
+    ({**_valid(), "credit_score": 850.0}, True, "the highest credit score, 850"),
+    ({**_valid(), "loan_term_months": 60}, True, "a 60-month term"),
     ({**_valid(), "loan_term_months": 12, "channel": "broker"}, True, "a 12-month broker loan"),
     (_without("loan_amount"), False, "an application without a loan amount"),
     (_without("channel"), False, "an application without a channel"),
@@ -133,10 +142,40 @@ PAYLOADS = [
     ({**_valid(), "loan_amount": "a lot"}, False, "a loan amount given as words"),
     ({**_valid(), "loan_term_months": 18}, False, "an 18-month term"),
     ({**_valid(), "channel": "phone"}, False, "the channel 'phone'"),
+    ({**_valid(), "channel": "Online"}, False, "the channel 'Online' (capitalised)"),
     ({**_valid(), "credit_score": 900.0}, False, "a credit score of 900"),
     ({**_valid(), "credit_score": 250.0}, False, "a credit score of 250"),
     ({**_valid(), "ethnicity": "minority"}, False, "an application with an extra field 'ethnicity'"),
 ]
+
+
+def reference_schema():
+    """The reference answer: the request schema the service needs."""
+    from typing import Literal, Optional
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class LoanRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        loan_amount: float = Field(ge=100, le=spec.MAX_LOAN_AMOUNT)
+        loan_term_months: Literal[12, 24, 36, 60]
+        channel: Literal["branch", "online", "broker"]
+        credit_score: Optional[float] = Field(default=None, ge=300, le=850)
+
+    return LoanRequest
+
+
+def _normalising_schema():
+    """The reference with a convenience that hides dirty data: ' Online' passes."""
+    from pydantic import field_validator
+
+    class Normalising(reference_schema()):
+        @field_validator("channel", mode="before")
+        @classmethod
+        def tidy(cls, value):
+            return value.strip().lower() if isinstance(value, str) else value
+
+    return Normalising
 
 
 def _schemas() -> dict:
@@ -145,14 +184,7 @@ def _schemas() -> dict:
 
     from pydantic import BaseModel, ConfigDict, Field
 
-    amount = Field(ge=100, le=spec.MAX_LOAN_AMOUNT)
-
-    class LoanRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        loan_amount: float = amount
-        loan_term_months: Literal[12, 24, 36, 60]
-        channel: Literal["branch", "online", "broker"]
-        credit_score: Optional[float] = Field(default=None, ge=300, le=850)
+    LoanRequest = reference_schema()
 
     class AllowsExtra(BaseModel):
         loan_amount: float = Field(ge=100, le=spec.MAX_LOAN_AMOUNT)
@@ -196,7 +228,9 @@ def schema(name: str):
           reference=lambda: schema("reference"),
           mistakes=[(lambda: schema("extra"), "extra field"),
                     (lambda: schema("score"), "without a credit score"),
-                    (lambda: schema("term"), "18-month")])
+                    (lambda: schema("term"), "18-month")],
+          mutate=reference_schema, mutate_call=True,
+          mutants=[(_normalising_schema, "strips and lower-cases the channel before checking it")])
 def check_schema(answer) -> str:
     from pydantic import BaseModel, ValidationError
 
@@ -308,7 +342,10 @@ def _yates() -> float:
                      "one-sided"),
                     (lambda: {"p_value": _yates(), "significant": False}, "continuity"),
                     (lambda: {"p_value": _fisher(), "significant": False}, "Fisher"),
-                    (lambda: {**ref_ab_decision(), "significant": True}, "compare the p-value")])
+                    (lambda: {**ref_ab_decision(), "significant": True}, "compare the p-value"),
+                    (lambda: {**ref_ab_decision(), "p_value": 0.08}, "looks rounded to 2 decimals")],
+          rounded=[lambda: {**ref_ab_decision(), "p_value": round(ref_ab_decision()["p_value"], 3)},
+                   lambda: {**ref_ab_decision(), "p_value": round(ref_ab_decision()["p_value"], 4)}])
 def check_ab_decision(answer) -> str:
     answer = _dict(answer, ("p_value", "significant"), "your answer")
     expected = ref_ab_decision()
@@ -321,7 +358,7 @@ def check_ab_decision(answer) -> str:
                     "(the z-test's p-value)")
     if math.isclose(p, _fisher(), rel_tol=1e-5):
         raise Wrong("that is Fisher's exact test; the exercise asks for the two-proportion z-test")
-    compare.number(p, expected["p_value"], what="your p_value", rel=1e-3)
+    compare.number(p, expected["p_value"], what="your p_value", rel=1e-3, sig=2)
     significant = answer["significant"]
     if not isinstance(significant, (bool, np.bool_)):
         raise Wrong(f"significant should be True or False, got {compare.describe(significant)}")
@@ -357,6 +394,8 @@ CANARY_CASES = [
     (0.5, _step(2000), "a clean step with enough requests moves to the next step"),
     (1.0, _step(4000), "at 100% a clean step stays at 100%"),
     (0.05, _step(150), "fewer than 200 requests and no breach: hold at the same weight"),
+    (0.05, _step(199), "199 requests is fewer than 200: hold at the same weight"),
+    (0.25, _step(200), "exactly 200 requests is enough (hold only with fewer than 200): promote"),
     (0.05, _step(0, 0, 0.0, 0.0), "a step with no requests yet: hold at the same weight"),
     (0.25, _step(1000, 11), "an error rate above 1% rolls back (to weight 0)"),
     (0.25, _step(1000, 10), "exactly 1% errors is allowed (the limit is 'above 1%')"),
@@ -418,7 +457,8 @@ def _previous_step(weight, step):
           reference=lambda: ref_next_weight,
           mistakes=[(lambda: _hold_first, "even when the step saw few requests"),
                     (lambda: _inclusive, "exactly"),
-                    (lambda: _previous_step, "weight 0")])
+                    (lambda: _previous_step, "weight 0")],
+          mutate=ref_next_weight)
 def check_canary(answer) -> str:
     compare.function(answer, _canary_cases(), what="your controller")
     return ("That is the decision a canary controller makes after every step; "

@@ -48,7 +48,8 @@ def ref_growth() -> float:
           mistakes=[(lambda: _start_9_1() * (1 + _rate_9_1() * YEARS_9_1), "compound"),
                     (lambda: _start_9_1() * (1 + 100 * _rate_9_1()) ** YEARS_9_1, "percent"),
                     (lambda: _start_9_1() * (1 + _rate_9_1()) ** (YEARS_9_1 - 1), "one year"),
-                    (lambda: ref_growth() - _start_9_1(), "increase")])
+                    (lambda: ref_growth() - _start_9_1(), "increase")],
+          rounded=[lambda: round(ref_growth()), lambda: round(ref_growth(), 2)])
 def check_growth(answer) -> str:
     value = compare.as_number(answer, "the salary after five years")
     start, rate = _start_9_1(), _rate_9_1()
@@ -63,7 +64,7 @@ def check_growth(answer) -> str:
         raise Wrong("one year off: count the raises between now and five years from now")
     if close(ref_growth() - start):
         raise Wrong("that is the increase over five years, not the salary at the end")
-    compare.number(value, ref_growth(), what="the salary after five years", rel=1e-4)
+    compare.number(value, ref_growth(), what="the salary after five years", rel=1e-4, places=0)
     return (f"About {ref_growth() / start - 1:.0%} more after five years, if nothing changes "
             "for five years, which is the weak assumption.")
 
@@ -340,7 +341,17 @@ def _zero_rate_mistake(start, target, rate):
           mistakes=[(lambda: _round_down_mistake, "short of the target"),
                     (lambda: _float_mistake, "whole number"),
                     (lambda: _zero_rate_mistake, "never"),
-                    (lambda: _ceil_log_mistake, "floating point")])
+                    (lambda: _ceil_log_mistake, "floating point")],
+          mutate=career.years_to_reach,
+          equivalent={
+              "`rate >= 1` -> `rate > 1`": "a rate of 100% a year or more is refused as a "
+                                            "percentage typed for a fraction; no valid rate is 1",
+              "`start <= 0` -> `start < 0`": "a start of 0 is not a salary: the exercise's starts "
+                                             "are positive",
+              "`start * (1 + rate) ** n >= target` -> `start * (1 + rate) ** n > target`":
+                  "the tolerant isclose next to it already counts an exact hit",
+              "`years > 1` -> `years >= 1`": "with years = 1, one year less is 0 years, which "
+                                             "the start >= target test has already ruled out"})
 def check_years_to_reach(answer) -> str:
     compare.function(answer, [_years_case(*case) for case in CASES_9_6], what="your function",
                      seconds=2, overtime="a loop that never ends? A salary that does not grow "

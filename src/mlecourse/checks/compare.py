@@ -11,6 +11,7 @@ import copy
 import math
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .blank import is_blank  # noqa: F401  (re-exported for checkers)
-from .result import Unanswered, Wrong
+from .result import Rounded, Unanswered, Wrong
 
 
 def describe(value: Any) -> str:
@@ -52,11 +53,94 @@ def as_number(answer: Any, what: str) -> float:
     return value
 
 
+def _decimals(value: float) -> int:
+    """How many decimals a person gave: 471.18 -> 2, 3.0 -> 0, 1e-05 -> 5."""
+    text = repr(float(value))
+    mantissa, _, exponent = text.partition("e")
+    digits = mantissa.partition(".")[2].rstrip("0")
+    return max(0, len(digits) - int(exponent or 0))
+
+
+def _is_rounding(value: float, expected: float, places: int) -> bool:
+    """Is ``value`` what ``expected`` gives rounded (or cut) to ``places`` decimals?"""
+    step = 10.0 ** -places
+    slack = 1e-9 * max(1.0, abs(expected))
+    if abs(value - expected) <= step / 2 + slack:
+        return True
+    return math.isclose(value, math.trunc(expected / step) * step, abs_tol=slack)
+
+
+def _places_needed(expected: float, *, rel: float, abs_tol: float,
+                   places: int | None, sig: int | None) -> int:
+    """The fewest decimals a right answer must have: as declared (``places``
+    decimals, or ``sig`` significant figures), else what the tolerance demands."""
+    if places is not None:
+        return places
+    magnitude = math.floor(math.log10(abs(expected))) if expected else 0
+    if sig is not None:
+        return max(0, sig - 1 - magnitude)
+    for candidate in range(0, 16):
+        if math.isclose(round(expected, candidate), expected, rel_tol=rel, abs_tol=abs_tol):
+            return candidate
+    return 16
+
+
+def _in_words(places: int) -> str:
+    return "a whole number" if places == 0 else f"{places} decimal{'s' if places > 1 else ''}"
+
+
+def rounding(value: float, expected: float, *, what: str, rel: float = 1e-6, abs_tol: float = 1e-9,
+             places: int | None = None, sig: int | None = None, given: int | None = None) -> bool:
+    """True if ``value`` is ``expected`` rounded to enough decimals; raise
+    ``Rounded`` if it is ``expected`` rounded too far; False otherwise.
+
+    Without ``places`` or ``sig``, "enough" is what the tolerance needs, and an
+    answer rounded coarser (keeping at least 2 significant figures) is still
+    told it is rounded, never that it is wrong. ``given``: the decimals the
+    learner used, when known better than from ``value`` alone (a whole Series)."""
+    if not math.isfinite(value) or not math.isfinite(expected):
+        return False
+    declared = places is not None or sig is not None
+    if expected == 0:
+        return places is not None and abs(value) <= 10.0 ** -places / 2
+    need = _places_needed(expected, rel=rel, abs_tol=abs_tol, places=places, sig=sig)
+    given = _decimals(value) if given is None else given
+    # 0.530 is the float 0.53: a right rounding to `need` decimals may show fewer
+    if _is_rounding(value, expected, max(given, need)):
+        return True
+    if given >= need or not _is_rounding(value, expected, given):
+        return False
+    kept = given + math.floor(math.log10(abs(expected))) + 1   # significant figures left
+    if declared or kept >= 2:
+        raise Rounded(f"{what} looks rounded to {_in_words(given)}: give at least "
+                      f"{_in_words(need)}")
+    return False
+
+
+def agrees(value: float, expected: float, *, rel: float = 1e-6, abs_tol: float = 1e-9,
+           places: int | None = None, sig: int | None = None) -> bool:
+    """Is ``value`` ``expected``, or ``expected`` rounded (even too far)? For
+    checkers that recognise a known mistake, which a learner may have rounded."""
+    if math.isclose(value, expected, rel_tol=rel, abs_tol=abs_tol):
+        return True
+    try:
+        return rounding(value, expected, what="", rel=rel, abs_tol=abs_tol, places=places, sig=sig)
+    except Rounded:
+        return True
+
+
 def number(answer: Any, expected: float, *, what: str, rel: float = 1e-6,
-           abs_tol: float = 1e-9, direction: bool = True) -> None:
-    """A single number, within a relative tolerance."""
+           abs_tol: float = 1e-9, direction: bool = True, places: int | None = None,
+           sig: int | None = None) -> None:
+    """A single number, within a relative tolerance, or rounded as a person would.
+
+    ``places=2`` (money to the cent) or ``sig=3`` (a rate to three significant
+    figures) declares how far a right answer may be rounded; an answer rounded
+    further is told so ("looks rounded to 1 decimal: give at least 2 decimals")."""
     value = as_number(answer, what)
     if math.isclose(value, expected, rel_tol=rel, abs_tol=abs_tol):
+        return
+    if rounding(value, expected, what=what, rel=rel, abs_tol=abs_tol, places=places, sig=sig):
         return
     hint = ""
     if direction:
@@ -95,7 +179,8 @@ def _labels(index: pd.Index) -> str:
 
 
 def series(answer: Any, expected: pd.Series, *, what: str, rel: float = 1e-6,
-           abs_tol: float = 1e-9, ordered: bool = False) -> None:
+           abs_tol: float = 1e-9, ordered: bool = False, places: int | None = None,
+           sig: int | None = None) -> None:
     """A Series with the same labels and (nearly) the same values."""
     if is_blank(answer):
         raise Unanswered()
@@ -123,7 +208,14 @@ def series(answer: Any, expected: pd.Series, *, what: str, rel: float = 1e-6,
             raise Wrong(f"{what} has missing values (NaN or NA), e.g. at {label!r}: "
                         "decide what each one should be")
         raise Wrong(f"{what} has values that are not numbers, e.g. at {label!r}")
-    close = np.isclose(got.to_numpy(float), expected.to_numpy(float), rtol=rel, atol=abs_tol)
+    values, wanted = got.to_numpy(float), expected.to_numpy(float)
+    close = np.isclose(values, wanted, rtol=rel, atol=abs_tol, equal_nan=True)
+    finite = values[np.isfinite(values)]
+    given = max((_decimals(v) for v in finite), default=0)   # a Series is rounded as a whole
+    for i in np.flatnonzero(~close):   # rounded values are right, or told they are rounded
+        label = _plain(expected.index[i])
+        close[i] = rounding(values[i], wanted[i], what=f"{what} at {label!r}", rel=rel,
+                            abs_tol=abs_tol, places=places, sig=sig, given=given)
     if not close.all():
         bad = expected.index[~close]
         raise Wrong(f"{what} is wrong at {len(bad)} label(s), e.g. {_plain(bad[0])!r}")
@@ -166,32 +258,51 @@ class _Overtime(Exception):
     """A learner's function ran past its time limit."""
 
 
+# A function that waits instead of computing (a sleep, a lock) uses no CPU: the
+# wall clock stops it after this many times its CPU budget (at least WALL_MIN s).
+WALL_FACTOR, WALL_MIN = 10, 30.0
+
+
 @contextlib.contextmanager
-def time_limit(seconds: float):
-    """Stop the code inside after ``seconds``, where the platform allows it
-    (a timer signal: Linux and macOS, main thread); elsewhere, no limit."""
+def time_limit(seconds: float, *, wall: float | None = None):
+    """Stop the code inside once it has used ``seconds`` of CPU time, or ``wall``
+    seconds on the clock (default: the larger of 10 x ``seconds`` and 30 s).
+
+    CPU time, not wall time: on a slow or busy laptop a right answer takes longer
+    on the clock but not more CPU, so the limit does not move with the load.
+    Timer signals exist on Linux and macOS, in the main thread; elsewhere, no limit.
+    """
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield
         return
+    wall = max(WALL_FACTOR * seconds, WALL_MIN) if wall is None else wall
 
     def stop(*_):
         raise _Overtime()
 
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    clocks = {signal.ITIMER_PROF: time.process_time, signal.ITIMER_REAL: time.monotonic}
+    timers = ((signal.SIGPROF, signal.ITIMER_PROF, seconds), (signal.SIGALRM, signal.ITIMER_REAL, wall))
+    saved = []
+    for sig, which, limit in timers:
+        handler = signal.signal(sig, stop)
+        outer, _ = signal.setitimer(which, limit)   # a limit already running outside this one
+        saved.append((sig, which, handler, outer, clocks[which]()))
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        for sig, which, handler, outer, began in saved:
+            signal.setitimer(which, 0)
+            signal.signal(sig, handler)
+            if outer:   # give the outer limit back what is left of it
+                signal.setitimer(which, max(outer - (clocks[which]() - began), 1e-3))
 
 
 def function(answer: Any, cases: list[Case], *, what: str, seconds: float = 5,
              overtime: str = "a loop that never ends?") -> None:
     """Run a learner's function on hidden cases; report the first that fails.
 
-    Each case may run for ``seconds``: a loop that never ends gets a message,
-    not a notebook that hangs.
+    Each case may use ``seconds`` of CPU time (see ``time_limit``): a loop that
+    never ends gets a message, not a notebook that hangs.
     """
     if is_blank(answer):
         raise Unanswered()
@@ -205,8 +316,8 @@ def function(answer: Any, cases: list[Case], *, what: str, seconds: float = 5,
         except NotImplementedError:
             raise Unanswered() from None
         except _Overtime:
-            raise Wrong(f"on {case.name}, {what} was still running after {seconds:g} s: "
-                        f"{overtime}") from None
+            raise Wrong(f"on {case.name}, {what} was still running after {seconds:g} s "
+                        f"of computing: {overtime}") from None
         except Exception as err:  # the learner's code: report it, do not crash
             raise Wrong(f"on {case.name}, {what} raised {type(err).__name__}: {err}") from None
         if is_blank(result):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .blank import is_blank
-from .result import CORRECT, INCORRECT, NOT_ATTEMPTED, Result, Unanswered, Wrong
+from .result import CORRECT, INCORRECT, NOT_ATTEMPTED, Result, Rounded, Unanswered, Wrong
 
 # Set by the test suite: a check whose outcome differs raises, so a solution
 # that is not correct, or an exercise that is not blank, fails the run.
@@ -32,6 +32,18 @@ class Exercise:
     # (a function making a plausible wrong answer, a phrase its message must contain)
     mistakes: list[tuple[Callable[[], Any], str]] = field(default_factory=list)
     workbook: str = ""
+    # Answers a person would give after rounding the reference: each must be accepted.
+    rounded: list[Callable[[], Any]] = field(default_factory=list)
+    # The reference function the test suite mutates (a bound made inclusive, a `<`
+    # made `<=`, a normalisation added: see ``mutants``); every mutant must be
+    # rejected unless ``equivalent`` names it with the reason it behaves the same.
+    mutate: Callable | None = None
+    # True when the answer is what ``mutate()`` returns (a class, a table), not
+    # the function itself.
+    mutate_call: bool = False
+    equivalent: dict[str, str] = field(default_factory=dict)
+    # Hand-made mutants the operators cannot make: (make the wrong answer, what it does)
+    mutants: list[tuple[Callable[[], Any], str]] = field(default_factory=list)
 
 
 _REGISTRY: dict[str, Exercise] = {}
@@ -39,26 +51,47 @@ _HINTS_GIVEN: dict[str, int] = {}
 
 
 def exercise(id: str, title: str, *, hints: list[str], reference: Callable[[], Any],
-             mistakes: list[tuple[Callable[[], Any], str]], workbook: str):
-    """Declare the checker of exercise ``id`` (a decorator)."""
+             mistakes: list[tuple[Callable[[], Any], str]], workbook: str,
+             rounded: list[Callable[[], Any]] | None = None, mutate: Callable | None = None,
+             mutate_call: bool = False, equivalent: dict[str, str] | None = None,
+             mutants: list[tuple[Callable[[], Any], str]] | None = None):
+    """Declare the checker of exercise ``id`` (a decorator).
+
+    ``rounded``: answers rounded as a person would round them, which must pass.
+    ``mutate``: the reference function whose boundary and normalisation mutants
+    the suite makes and expects rejected (``mutate_call=True`` if the answer is
+    what it returns); ``equivalent`` names, with a reason, the mutants that
+    behave exactly as the reference on valid input; ``mutants`` adds hand-made ones.
+    """
     def register(checker: Callable[[Any], str | None]):
         if id in _REGISTRY:
             raise ValueError(f"exercise {id} is declared twice")
-        _REGISTRY[id] = Exercise(id, title, checker, hints, reference, mistakes, workbook)
+        _REGISTRY[id] = Exercise(id, title, checker, hints, reference, mistakes, workbook,
+                                 list(rounded or []), mutate, mutate_call,
+                                 dict(equivalent or {}), list(mutants or []))
         return checker
     return register
 
 
+_LOADED = False
+
+
 def _load_all() -> None:
+    """Import every chapter's module once. Not "if the registry is empty": a
+    workbook that imports its own chapter's module first fills the registry
+    with that chapter only, and ``check`` must still know every exercise."""
+    global _LOADED
+    if _LOADED:
+        return
     from . import __path__ as here
     for info in pkgutil.iter_modules(here):
         if info.name.startswith("ch"):
             importlib.import_module(f"{__package__}.{info.name}")
+    _LOADED = True
 
 
 def registry() -> dict[str, Exercise]:
-    if not _REGISTRY:
-        _load_all()
+    _load_all()
     return dict(sorted(_REGISTRY.items(), key=lambda kv: [int(p) for p in kv[0].split(".")]))
 
 
@@ -78,6 +111,8 @@ def grade(id: str, answer: Any) -> Result:
         note = ex.checker(answer)
     except Unanswered:
         return Result(ex.id, NOT_ATTEMPTED, "Replace ____ with your answer and run the cell again.")
+    except Rounded as err:  # right, but too coarse: a hint would send them after a bug
+        return Result(ex.id, INCORRECT, _sentence(str(err)))
     except Wrong as err:
         return Result(ex.id, INCORRECT, f"{_sentence(str(err))} Stuck? hint({ex.id!r})")
     except Exception as err:  # an answer no checker foresaw: still one line, no traceback

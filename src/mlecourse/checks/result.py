@@ -21,7 +21,8 @@ class Result:
         text = f"{icon} Exercise {self.exercise}: {self.outcome}"
         if self.outcome == NOT_ATTEMPTED:
             text += " yet"
-        return f"{text}. {self.message}".rstrip()
+        # one line whatever a message quotes (a learner's text may hold a newline)
+        return " ".join(f"{text}. {self.message}".split())
 
 
 class Wrong(Exception):
@@ -30,3 +31,8 @@ class Wrong(Exception):
 
 class Unanswered(Exception):
     """Raised by a checker when the answer still holds the placeholder."""
+
+
+class Rounded(Wrong):
+    """Raised when an answer is the right value rounded too far: not a mistake of
+    logic, so the message says how many decimals to give, not what to rethink."""
