@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import copy
 import fcntl
+import hashlib
 import os
 import sys
 import time
@@ -40,6 +41,7 @@ from mlecourse.checks.core import EXPECT_ENV
 from mlecourse.paths import ROOT
 
 CACHE_DIR = ROOT / "_build" / ".jupyter_cache"
+RUNNING_DIR = ROOT / "_build" / ".executing"  # a lock per notebook being executed
 # The slowest cell measured on an idle 2-core machine took about 15 s (before
 # the budgets were met); a loaded laptop can be ten times slower. 300 s a cell
 # stops a cell that hangs without failing a slow machine. Raise it with
@@ -82,6 +84,20 @@ class Run:
     @property
     def slowest(self) -> tuple[int, float]:
         return max(self.cells, key=lambda c: c[1], default=(0, 0.0))
+
+
+def inputs_fingerprint() -> str:
+    """A hash of what a notebook's outputs depend on besides its own code: the
+    course's package, the data and the locked libraries. The book's cache
+    key covers only the notebook, so a stored notebook counts as current only
+    if these are unchanged too."""
+    digest = hashlib.sha256()
+    files = [*sorted((ROOT / "src" / "mlecourse").rglob("*.py")),
+             *sorted(p for p in (ROOT / "data").rglob("*") if p.is_file()), ROOT / "requirements.lock"]
+    for file in files:
+        if file.exists():
+            digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def kernel_env(path: Path) -> dict[str, str]:
@@ -169,7 +185,7 @@ def execute(path: Path, store: bool = True, timeout: int | None = None) -> Run:
     client.on_cell_executed = finished
     began = time.perf_counter()
     try:
-        with _quiet_stderr():
+        with _running(path), _quiet_stderr():
             client.execute(env=kernel_env(path))
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         run.error = _describe_failure(name, notebook, current["index"], error, timeout)
@@ -194,18 +210,35 @@ def _store(path: Path, source, executed, seconds: float) -> None:
         cell.metadata = copy.deepcopy(original.metadata)
     with _cache() as cache:
         stage = cache.add_nb_to_project(str(path))
-        cache.cache_notebook_bundle(CacheBundleIn(executed, stage.uri, data={"execution_seconds": seconds}),
+        data = {"execution_seconds": seconds, "inputs": inputs_fingerprint()}
+        cache.cache_notebook_bundle(CacheBundleIn(executed, stage.uri, data=data),
                                     check_validity=False, overwrite=True)
 
 
-def is_cached(path: Path) -> bool:
+def is_cached(path: Path, inputs: str | None = None) -> bool:
+    """Whether the cache holds this notebook, executed with the current
+    package, data and libraries. Waits for a run of it in progress."""
     notebook = nbformat.read(path, as_version=4)
-    with _cache() as cache:
+    with _running(path), _cache() as cache:
         try:
-            cache.match_cache_notebook(notebook)
+            record = cache.match_cache_notebook(notebook)
         except KeyError:
             return False
-    return True
+    return (record.data or {}).get("inputs") == (inputs or inputs_fingerprint())
+
+
+@contextlib.contextmanager
+def _running(path: Path):
+    """Held while a notebook executes: another process that needs it (the book
+    build in the tests) waits for that run instead of starting a second one."""
+    RUNNING_DIR.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:16]
+    with open(RUNNING_DIR / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
@@ -249,7 +282,8 @@ def book_notebooks() -> list[Path]:
 def execute_missing(paths: list[Path], workers: int = 2, out=sys.stdout) -> list[Run]:
     """Execute, ``workers`` at a time, the notebooks the cache lacks; print
     each as it finishes. Returns every run (reused ones marked)."""
-    todo = [p for p in paths if not is_cached(p)]
+    inputs = inputs_fingerprint()
+    todo = [p for p in paths if not is_cached(p, inputs)]
     runs = [Run(relative(p), reused=True) for p in paths if p not in todo]
     print(f"notebooks: {len(paths) - len(todo)} of {len(paths)} already executed (cached), "
           f"{len(todo)} to run", file=out, flush=True)
