@@ -26,6 +26,7 @@ import fcntl
 import hashlib
 import os
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -170,8 +171,12 @@ def execute(path: Path, store: bool = True, timeout: int | None = None) -> Run:
     timeout = timeout or cell_timeout()
     source = nbformat.read(path, as_version=4)
     notebook = copy.deepcopy(source)
+    # In an empty folder of its own, as a notebook downloaded from the site
+    # runs: this proves it finds its data from anywhere (nothing in the course
+    # uses relative paths) and keeps files it writes out of the repository.
+    workdir = tempfile.TemporaryDirectory(prefix=f"mlecourse-{path.stem}-")
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": workdir.name}})
     run = Run(name)
     current = {"index": None, "cpu": 0.0}
 
@@ -190,6 +195,7 @@ def execute(path: Path, store: bool = True, timeout: int | None = None) -> Run:
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         run.error = _describe_failure(name, notebook, current["index"], error, timeout)
     run.wall = time.perf_counter() - began
+    workdir.cleanup()
     run.cpu = current["cpu"]
     run.cells = [(i + 1, _seconds(c)) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
     if run.error is None and (noisy := _stderr_cells(notebook)):
