@@ -214,6 +214,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     total_cpu = sum(e["cpu"] for e in profile.files.values())
     write(f"{'all tests (summed over workers)':<52} {'':>5} {total_wall:>8.1f} {total_cpu:>8.1f}; "
           f"session wall {wall:.1f} s")
+    if profile.notebooks:
+        # The machine's yardstick, so these figures compare with another machine's.
+        from mlecourse.course.calibration import calibrate
+
+        cal = calibrate()
+        write(cal.line())
+        write(f"session: {cal.figure(wall, total_cpu)}; notebooks' kernels {sum(n['cpu'] for n in profile.notebooks.values()):.1f} s CPU")
     try:
         PROFILE.parent.mkdir(parents=True, exist_ok=True)
         previous = {}
