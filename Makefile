@@ -57,11 +57,18 @@ lab: $(STAMP)  ## open JupyterLab on your own copies of the workbooks (in work/)
 doctor: $(STAMP)  ## check this machine is ready for the course
 	$(BIN)/python -m mlecourse.course.doctor
 
-bench: $(STAMP)  ## time every notebook and its slowest cell
-	$(BIN)/python -m mlecourse.course.bench
+bench: $(STAMP)  ## time every notebook (or those named: make bench chapters/05_deployment.ipynb)
+	$(BIN)/python -m mlecourse.course.bench $(BENCHED)
+
+# `make bench chapters/05_deployment.ipynb`: the notebook is an argument, not a target to make.
+BENCHED := $(filter %.ipynb,$(MAKECMDGOALS))
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+.PHONY: $(BENCHED)
+$(BENCHED): ; @:
+endif
 
 bench-service: $(STAMP)  ## time the model service: latency, throughput, overhead vs the raw model
-	$(BIN)/python -m mlecourse.lender.loadtest
+	$(BIN)/python -m mlecourse.course.bench --service
 
 model: $(STAMP)  ## train the course model into models/loan-default (what the Dockerfile copies)
 	$(BIN)/python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0

@@ -1,29 +1,13 @@
 """Shared test set-up.
 
-A workbook's checks must all say "correct" in solutions/ and "not attempted"
-in exercises/ (which proves no check accepts the placeholder). The check
-function reads the expectation from the environment, which the kernel that
-nbmake starts for each notebook inherits.
+Notebooks are run by the course's pytest plugin (``mlecourse.course.nbtest``,
+loaded in pyproject's addopts), which gives each notebook's kernel its
+environment, including what a workbook's checks must say: "correct" in
+solutions/ and "not attempted" in exercises/.
 """
 import os
-from pathlib import Path
-
-import pytest
-
-from mlecourse.checks.core import EXPECT_ENV
 
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 # As in the Makefile: two notebooks run at once on two cores; one OpenMP
 # thread each, or their thread pools fight (kernels inherit this).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-EXPECTATIONS = {"solutions": "correct", "exercises": "not_attempted"}
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    path = Path(str(item.fspath))
-    expect = EXPECTATIONS.get(path.parent.name) if path.suffix == ".ipynb" else None
-    if expect:
-        os.environ[EXPECT_ENV] = expect
-    else:
-        os.environ.pop(EXPECT_ENV, None)

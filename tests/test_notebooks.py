@@ -91,16 +91,23 @@ def test_schedule_keeps_each_day_within_hours_with_a_lunch():
     assert plan.schedule(day_end="23:59")[-1]["day"] == 1  # a long enough day holds it all
 
 
-def test_a_downloaded_notebook_runs_from_any_folder(tmp_path):
-    """The site's download button gives a lone .ipynb: it must still find its data."""
-    from nbclient import NotebookClient
+def test_a_downloaded_notebook_runs_from_any_folder(tmp_path, monkeypatch):
+    """The site's download button gives a lone .ipynb: it must still find its data.
+    Every notebook test runs its notebook in an empty folder of its own (so each
+    notebook is executed once, and this holds for all of them): prove that."""
+    from mlecourse.course import execute
 
-    notebook = nbformat.read(CHAPTERS[0], as_version=4)
-    nbformat.write(notebook, tmp_path / CHAPTERS[0].name)
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
-    assert outputs and not any(o.output_type == "error" for o in outputs)
+    monkeypatch.setattr(execute, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(execute, "RUNNING_DIR", tmp_path / "running")
+    folder = tmp_path / "chapters"
+    folder.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, pathlib\nhere = pathlib.Path.cwd()\n"
+        f"assert here != pathlib.Path({str(folder)!r}) and not any(here.iterdir()), here")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, folder / "lone.ipynb")
+    run = execute.execute(folder / "lone.ipynb")
+    assert run.error is None, run.error
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)

@@ -1,81 +1,110 @@
-"""``make bench``: how long every notebook and its slowest cell take.
+"""``make bench``: how long every notebook and its slowest cell take, on this machine.
 
 Runs each notebook of chapters/, solutions/ and exercises/ in a fresh kernel
-(as a learner's "Restart and run all" would) and prints a table. Exits 1 if a
-notebook takes longer than 60 s or a cell longer than 10 s: the course's
-budgets for a 2-core laptop.
+(as a learner's "Restart and run all" would) and prints a table: wall
+seconds, the kernel's CPU seconds, and both as a multiple of a calibration
+of this machine (see :mod:`mlecourse.course.calibration`), measured before
+and after the notebooks, so that two runs on different machines compare.
+Exits 1 if a notebook takes longer than 45 s or a cell longer than 10 s: the
+course's budgets for an idle 2-core laptop (on a busy machine, read the CPU
+column and the units). The executed notebooks also go to the book's cache.
+
+``--service`` times the model service's benchmark (``make bench-service``)
+the same way, around :func:`mlecourse.lender.loadtest.main`.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
 import time
-from datetime import datetime
+from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-
+from mlecourse.course import calibration, execute
 from mlecourse.paths import CHAPTERS_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 
-NOTEBOOK_BUDGET, CELL_BUDGET = 60.0, 10.0
+NOTEBOOK_BUDGET, CELL_BUDGET = 45.0, 10.0
 
 
-def _seconds(cell) -> float:
-    timing = cell.get("metadata", {}).get("execution", {})
-    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
-    if not (start and end):
-        return 0.0
-    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))
-    return (parse(end) - parse(start)).total_seconds()
+def all_notebooks():
+    return [p for d in (CHAPTERS_DIR, SOLUTIONS_DIR, EXERCISES_DIR) for p in sorted(d.glob("*.ipynb"))]
 
 
-@contextlib.contextmanager
-def quiet_stderr():
-    """Silence what kernels print to stderr (start-up notices): a cell's own
-    error still fails the run, through nbclient."""
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+def _resolve(name: str) -> Path:
+    """A notebook named from the repository root or the current folder."""
+    path = next((p for p in (ROOT / name, Path(name).resolve()) if p.exists()), ROOT / name)
+    if not path.exists() or path.suffix != ".ipynb":
+        raise SystemExit(f"error: {name} is not a notebook of the course; give a path such as "
+                         "chapters/05_deployment.ipynb")
+    return path.resolve()
 
 
-def time_notebook(path) -> tuple[float, float, int]:
-    """Wall time of a fresh run, the slowest cell's time, and its index."""
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    began = time.perf_counter()
-    with quiet_stderr():
-        client.execute()
-    total = time.perf_counter() - began
-    cells = [(_seconds(c), i) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
-    slowest, index = max(cells, default=(0.0, -1))
-    return total, slowest, index + 1
+HEADER = (f"{'notebook':<40} {'wall s':>7} {'CPU s':>6} {'units':>6} "
+          f"{'slowest cell s':>14} {'cell':>4} {'units':>6}")
+
+
+def row(run: execute.Run, cal: calibration.Calibration) -> tuple[str, bool]:
+    cell, seconds = run.slowest
+    over = run.wall > NOTEBOOK_BUDGET or seconds > CELL_BUDGET
+    text = (f"{run.path:<40} {run.wall:>7.1f} {run.cpu:>6.1f} {cal.times(run.wall):>6.1f} "
+            f"{seconds:>14.2f} {cell:>4} {cal.times(seconds):>6.2f}")
+    if run.error:
+        text += "  FAILED"
+    elif over:
+        text += "  OVER BUDGET"
+    return text, over
+
+
+def bench_notebooks(paths) -> int:
+    before = calibration.calibrate()
+    print(before.line(), flush=True)
+    print(HEADER, flush=True)
+    over = failed = 0
+    wall = cpu = 0.0
+    for path in paths:
+        run = execute.execute(path)
+        text, flag = row(run, before)
+        over += flag
+        failed += run.error is not None
+        wall, cpu = wall + run.wall, cpu + run.cpu
+        print(text, flush=True)
+        if run.error:
+            print(f"  error: {run.error}", flush=True)
+    print(f"{'all ' + str(len(paths)) + ' notebooks, one after another':<40} {wall:>7.1f} {cpu:>6.1f} "
+          f"{before.times(wall):>6.1f}")
+    after = calibration.calibrate()
+    print(after.line().replace("calibration:", "calibration after:"))
+    print(f"budgets (idle 2-core machine): {NOTEBOOK_BUDGET:.0f} s a notebook, {CELL_BUDGET:.0f} s a cell; "
+          f"{over} over budget, {failed} failed. 'units' = wall / the calibration unit "
+          f"({before.unit:.3f} s here).")
+    return 1 if over or failed else 0
+
+
+def bench_service(argv: list[str]) -> int:
+    from mlecourse.lender import loadtest
+
+    before = calibration.calibrate()
+    print(before.line(), flush=True)
+    wall, cpu = time.perf_counter(), time.process_time()
+    code = loadtest.main(argv)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    after = calibration.calibrate()
+    print(after.line().replace("calibration:", "calibration after:"))
+    print(f"bench-service: {before.figure(wall, cpu)} (this process's CPU; the server's own "
+          f"process is not counted); a latency of L ms is L / {before.unit * 1000:.0f} units here.")
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlecourse.course.bench", description=__doc__)
     parser.add_argument("notebooks", nargs="*", help="notebooks to time (default: all)")
+    parser.add_argument("--service", action="store_true",
+                        help="time the model service benchmark instead; other arguments go to it")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--service" in argv:  # everything else is the load test's own options
+        return bench_service([a for a in argv if a != "--service"])
     args = parser.parse_args(argv)
-    paths = [ROOT / p for p in args.notebooks] or [
-        p for d in (CHAPTERS_DIR, SOLUTIONS_DIR, EXERCISES_DIR) for p in sorted(d.glob("*.ipynb"))]
-    print(f"{'notebook':<42} {'total s':>8} {'slowest cell s':>15} {'cell':>5}")
-    over = 0
-    for path in paths:
-        total, slowest, index = time_notebook(path)
-        flag = total > NOTEBOOK_BUDGET or slowest > CELL_BUDGET
-        over += flag
-        name = str(path.relative_to(ROOT))
-        print(f"{name:<42} {total:>8.1f} {slowest:>15.2f} {index:>5}{'  OVER BUDGET' if flag else ''}")
-    print(f"budgets: {NOTEBOOK_BUDGET:.0f} s a notebook, {CELL_BUDGET:.0f} s a cell; "
-          f"{over} over budget")
-    return 1 if over else 0
+    paths = [_resolve(p) for p in args.notebooks] or all_notebooks()
+    return bench_notebooks(paths)
 
 
 if __name__ == "__main__":

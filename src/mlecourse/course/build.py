@@ -3,6 +3,12 @@
 A failing cell, a broken cross-reference or an unknown citation is a warning,
 and a warning fails the build. ``--no-solutions`` builds a workshop copy of
 the site without worked solutions, into ``_build/nosolutions``.
+
+The notebooks are executed first, two at a time, by
+:mod:`mlecourse.course.execute` (which prints each as it goes, and names the
+notebook and cell of a failure or a timeout); those already executed with
+the current code, data and libraries (by ``make test``, say) are reused from
+the cache. Jupyter Book then finds every notebook in its cache and only renders.
 """
 from __future__ import annotations
 
@@ -35,10 +41,24 @@ def command(no_solutions: bool = False, output: Path | None = None, root: Path =
     return cmd
 
 
+def execute_notebooks(workers: int = 2) -> list[str]:
+    """Execute the book's notebooks the cache lacks; the failures, one paragraph each."""
+    from mlecourse.course import execute
+
+    return [run.error for run in execute.execute_missing(execute.book_notebooks(), workers) if run.error]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlecourse.course.build", description=__doc__)
     parser.add_argument("--no-solutions", action="store_true", help="hide worked solutions")
     args = parser.parse_args(argv)
+    failures = execute_notebooks()
+    for failure in failures:
+        print(f"error: {failure}", file=sys.stderr)
+    if failures:
+        print(f"error: {len(failures)} notebook(s) failed; the site was not built. Fix them "
+              "(`make bench <notebook>` runs one) and build again.", file=sys.stderr)
+        return 1
     return subprocess.call(command(args.no_solutions), cwd=ROOT)
 
 

@@ -1,0 +1,48 @@
+"""The benchmarks say what machine they ran on, and flag what is over budget."""
+import pytest
+
+from mlecourse.course import bench, calibration, execute
+
+
+def test_the_calibration_work_is_fixed_and_reported_three_ways():
+    assert calibration.python_loop() == calibration.python_loop()
+    assert calibration.numpy_kernel() == calibration.numpy_kernel()
+    cal = calibration.Calibration(python_s=0.3, numpy_s=0.2, load=(1.0, 0.5, 0.25), cpus=2, cpu_model="x")
+    assert cal.unit == pytest.approx(0.5) and cal.times(10.0) == pytest.approx(20.0)
+    assert cal.figure(10.0, 8.0) == "10.0 s, 8.0 s CPU, 20.0 units"
+    assert "load average 1.00 0.50 0.25" in cal.line() and "2 CPUs" in cal.line()
+
+
+def test_calibrate_measures_this_machine():
+    cal = calibration.calibrate()
+    assert cal.python_s > 0 and cal.numpy_s > 0 and cal.cpus >= 1
+
+
+def test_a_notebook_or_cell_over_budget_is_flagged_and_a_failure_named():
+    cal = calibration.Calibration(0.5, 0.5, (0, 0, 0), 2, "x")
+    fine = execute.Run("chapters/a.ipynb", wall=20.0, cpu=15.0, cells=[(2, 1.0), (5, 9.0)])
+    slow_cell = execute.Run("chapters/b.ipynb", wall=20.0, cpu=15.0, cells=[(3, 10.5)])
+    slow = execute.Run("chapters/c.ipynb", wall=46.0, cpu=40.0, cells=[(3, 2.0)])
+    failed = execute.Run("chapters/d.ipynb", wall=1.0, error="boom")
+    assert bench.row(fine, cal) == (bench.row(fine, cal)[0], False)
+    assert "OVER BUDGET" not in bench.row(fine, cal)[0] and " 5 " in bench.row(fine, cal)[0]
+    assert bench.row(slow_cell, cal)[1] and "OVER BUDGET" in bench.row(slow_cell, cal)[0]
+    assert bench.row(slow, cal)[1]
+    assert "FAILED" in bench.row(failed, cal)[0]
+
+
+def test_an_unknown_notebook_gets_one_line_saying_what_to_give():
+    with pytest.raises(SystemExit, match="is not a notebook of the course"):
+        bench.main(["chapters/no_such_chapter.ipynb"])
+
+
+def test_bench_service_hands_its_options_to_the_load_test(monkeypatch, capsys):
+    from mlecourse.lender import loadtest
+
+    seen = []
+    monkeypatch.setattr(loadtest, "main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr(calibration, "calibrate", lambda: calibration.Calibration(0.5, 0.5, (0, 0, 0), 2, "x"))
+    assert bench.main(["--service", "--single-requests", "40", "--in-process"]) == 0
+    assert seen == [["--single-requests", "40", "--in-process"]]
+    out = capsys.readouterr().out
+    assert out.startswith("calibration: ") and "bench-service: " in out and "units" in out
