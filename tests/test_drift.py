@@ -77,3 +77,17 @@ def test_drift_table_by_month_and_feature():
     assert psi["2023-02", "x"] > 1 > 0.1 > psi["2023-01", "x"]
     with pytest.raises(drift.DriftInputError, match="empty"):
         drift.drift_table(ref, frame.iloc[:0], ["x"])
+
+
+def test_a_profile_gives_the_same_numbers_as_the_functions():
+    cur = rng.normal(0.2, 1.1, 700)
+    got = drift.Profile(REF, categorical=False).compare(cur)
+    assert got["psi"] == pytest.approx(drift.psi(REF, cur))
+    assert got["ks"] == pytest.approx(drift.ks(REF, cur)[0]) and got["p_value"] == pytest.approx(drift.ks(REF, cur)[1])
+    assert got["wasserstein"] == pytest.approx(drift.wasserstein(REF, cur))
+    ref_c = pd.Series(rng.choice(["a", "b", "c"], 3000))
+    cur_c = pd.Series(rng.choice(["a", "b", "d"], 500))
+    got = drift.Profile(ref_c, categorical=True).compare(cur_c)
+    assert got["psi"] == pytest.approx(drift.psi_categorical(ref_c, cur_c))
+    assert got["js"] == pytest.approx(drift.js_distance(ref_c, cur_c))
+    assert got["p_value"] == pytest.approx(drift.chi2_test(ref_c, cur_c)[1])

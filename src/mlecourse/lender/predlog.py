@@ -177,3 +177,16 @@ def month_frame(conn: sqlite3.Connection, month: str, known_versions) -> pd.Data
     if frame.empty:
         raise LogError(f"the log has no predictions for {month}: was the month replayed?")
     return frame
+
+
+def inputs_frame(conn: sqlite3.Connection) -> pd.DataFrame:
+    """The logged inputs as a frame, one row per prediction: what drift is measured on.
+
+    A field absent from a request (an optional value left out) is NaN here.
+    """
+    rows = conn.execute("SELECT application_id, scored_at, inputs FROM predictions "
+                        "ORDER BY scored_at, application_id").fetchall()
+    frame = pd.DataFrame([json.loads(text) for _, _, text in rows])
+    frame.insert(0, "application_date", pd.to_datetime([day for _, day, _ in rows]))
+    frame.insert(0, "application_id", [app_id for app_id, _, _ in rows])
+    return frame
