@@ -5,7 +5,7 @@ month ``t`` the newest training rows are about ``LABEL_DELAY_MONTHS`` old;
 retraining "every month" adds one month of labels at a time. The policies:
 
 * ``never``: the deployed model forever;
-* ``monthly``, ``quarterly``: on a calendar;
+* ``monthly``, ``quarterly`` (and ``yearly``): on a calendar;
 * ``drift``: when the previous month's input drift (largest PSI) is over a
   threshold, at most once per ``cooldown`` months;
 * ``estimated``: when the estimated cost (CBPE) of the previous month is over
@@ -24,7 +24,8 @@ import pandas as pd
 from mlecourse.lender.business import COSTS, decision_cost
 from mlecourse.lender.features import RAW_FEATURES
 
-POLICIES = ("never", "monthly", "quarterly", "drift", "estimated")
+POLICIES = ("never", "monthly", "quarterly", "drift", "estimated")  # compared by default
+CALENDAR = {"monthly": range(1, 13), "quarterly": (1, 4, 7, 10), "yearly": (1,)}
 WINDOW_MONTHS = 24  # a retrained model learns from the last 24 months of labelled loans
 
 
@@ -65,11 +66,9 @@ def training_window(frame: pd.DataFrame, month: str, window: int = WINDOW_MONTHS
 def _policy_fires(policy: str, month: str, age: int, signals: dict, settings: dict) -> Decision:
     if policy == "never":
         return Decision(False)
-    if policy == "monthly":
-        return Decision(True, ["monthly schedule"])
-    if policy == "quarterly":
-        fires = pd.Period(month, "M").month in (1, 4, 7, 10)
-        return Decision(fires, ["quarterly schedule"] if fires else [])
+    if policy in CALENDAR:
+        fires = pd.Period(month, "M").month in CALENDAR[policy]
+        return Decision(fires, [f"{policy} schedule"] if fires else [])
     previous = str(pd.Period(month, "M") - 1)
     signal = signals.get(previous, {})
     if policy == "drift":
@@ -78,7 +77,7 @@ def _policy_fires(policy: str, month: str, age: int, signals: dict, settings: di
     if policy == "estimated":
         return should_retrain(months_since_training=age, estimated_cost=signal.get("est_cost"),
                               cost_threshold=settings["cost_threshold"], cooldown=settings["cooldown"])
-    raise ValueError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
+    raise ValueError(f"unknown policy {policy!r}; use one of {', '.join([*POLICIES, 'yearly'])}")
 
 
 def simulate(policy: str, frame: pd.DataFrame, months: list[str], initial_model, train, *,
