@@ -363,10 +363,10 @@ assert psi.loc[stable].max().max() < 0.1, "a stable month drifts more than 0.1"
 ''')
 
 md('''
-The campaign is found where it was put: from January 2023, `{glue:text}`moved_1``
+The campaign is found where it was put: from January 2023, {glue:text}`moved_1`
 moves most (a mean PSI of {glue:text}`moved_1_psi:.2f` against
 {glue:text}`stable_1_psi:.2f` in the stable months), then
-`{glue:text}`moved_2`` and `{glue:text}`moved_3``; age averages
+{glue:text}`moved_2` and {glue:text}`moved_3`; age averages
 {glue:text}`age_psi_campaign:.2f` and income {glue:text}`income_psi_campaign:.2f`.
 No stable month has a feature above {glue:text}`max_stable_psi:.2f`.
 
