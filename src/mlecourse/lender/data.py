@@ -10,7 +10,8 @@ typos, duplicates and a broken month (``data/README.md`` lists them all).
 Cleaning it is the learners' work in the data chapter, so this module never
 cleans anything. Types are set explicitly, not guessed:
 
-- ``application_date`` and ``outcome_known_date`` are ``datetime64[us]``;
+- ``application_date``, ``outcome_known_date`` and ``early_delinquency_known_date``
+  are ``datetime64[us]``;
 - ids and categorical columns are text (pandas' ``str`` dtype), not
   ``category``: a raw file's categories are not known in advance (the region
   column has typos), and making categories is a cleaning step;
@@ -39,10 +40,10 @@ LOANS_FILE = "loans.csv.gz"
 CHECKSUMS_FILE = "SHA256SUMS"
 TEXT_COLUMNS = ("application_id", "customer_id", "employment_type", "home_ownership", "region",
                 "neighbourhood", "channel", "loan_purpose", "ethnicity")
-DATE_COLUMNS = ("application_date", "outcome_known_date")
+DATE_COLUMNS = ("application_date", "outcome_known_date", "early_delinquency_known_date")
 DTYPES = {**{c: "str" for c in TEXT_COLUMNS},
           **{c: "int64" for c in ("age", "loan_term_months", "num_credit_lines",
-                                  "previous_defaults", "defaulted")},
+                                  "previous_defaults", "defaulted", "early_delinquency")},
           **{c: "float64" for c in ("annual_income", "employment_years", "loan_amount",
                                     "interest_rate", "monthly_debt", "credit_score")}}
 RESTORE = ("restore it with `git checkout -- {name}` or regenerate it with "

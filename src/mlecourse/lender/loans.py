@@ -39,6 +39,12 @@ A world is simulated first, then the lender's records of it.
    and strengthens the debt-to-income effect (concept drift).
 7. **Outcomes.** ``defaulted`` is one draw from the true probability; it is
    known ``LABEL_DELAY_MONTHS`` after the application (``outcome_known_date``).
+   A leading indicator comes earlier: ``early_delinquency`` (30+ days past
+   due within the first ``EARLY_WINDOW_MONTHS`` months) follows the same loan's
+   path, likelier for a loan that goes on to default and, among the others,
+   for a riskier one; it is known ``EARLY_WINDOW_MONTHS`` after the application
+   (``early_delinquency_known_date``). It is drawn last, from its own stage,
+   so no other column changed when it was added.
 8. **Records.** Then the lender's systems spoil the records, never the world:
    values go missing (not at random), one month's incomes are stored in
    thousands (``INCIDENT_MONTH``), a few hundred entries are wrong, and one
@@ -109,6 +115,11 @@ CONCEPT_DRIFT_START = "2023-07-01"  # the downturn: loans applied for from this 
 DOWNTURN_INTERCEPT = 0.3  # add this to the log-odds
 DOWNTURN_DTI_EXTRA = 1.0  # and this per unit of debt-to-income
 
+# --- the leading indicator: early delinquency ---------------------------------
+EARLY_WINDOW_MONTHS = 3  # 30+ days past due within the first three months, known then
+EARLY_GIVEN_DEFAULT = 0.40  # a loan that will default is often late early
+EARLY_GIVEN_REPAID = 0.35  # times its default probability: risky payers are late, then catch up
+
 # --- the records: missing values, the incident, bad records, duplicates --------
 MISSING_EMPLOYMENT_YEARS = {"self_employed": 0.15, "other": 0.045}
 MISSING_INCOME = {"broker": 0.04, "other": 0.015}  # brokers often leave it blank
@@ -133,12 +144,12 @@ COLUMNS = ("application_id", "customer_id", "application_date", "age", "annual_i
            "employment_type", "employment_years", "home_ownership", "region", "neighbourhood",
            "channel", "loan_purpose", "loan_amount", "loan_term_months", "interest_rate",
            "monthly_debt", "credit_score", "num_credit_lines", "previous_defaults", "ethnicity",
-           "defaulted", "outcome_known_date")
+           "defaulted", "outcome_known_date", "early_delinquency", "early_delinquency_known_date")
 # Rounded at the end so the CSV is the same, byte for byte, on every machine.
 DECIMALS = {"annual_income": 2, "employment_years": 1, "loan_amount": 2, "interest_rate": 2,
             "monthly_debt": 2, "credit_score": 0}
 STAGES = ("volume", "customers", "applicants", "credit_history", "loan_terms", "pricing", "outcomes",
-          "missing", "incident", "bad_records", "duplicates")
+          "missing", "incident", "bad_records", "duplicates", "early_delinquency")
 
 
 def _stage_rngs(seed: int) -> dict[str, np.random.Generator]:
@@ -361,6 +372,22 @@ def _outcomes(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         outcome_known_date=frame["application_date"] + pd.DateOffset(months=LABEL_DELAY_MONTHS))
 
 
+def _early_delinquency(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """30+ days past due in the first months: drawn from the loan's own outcome and risk.
+
+    A loan that defaults was often late early (``EARLY_GIVEN_DEFAULT``); one
+    that is repaid was late early with a probability proportional to its
+    true default probability. So the indicator moves with the true risk,
+    including the downturn's, months before ``defaulted`` is known; and it
+    misses the defaults that come late in a loan's life.
+    """
+    p = np.where(frame["defaulted"] == 1, EARLY_GIVEN_DEFAULT,
+                 EARLY_GIVEN_REPAID * frame["default_probability"].to_numpy())
+    return frame.assign(
+        early_delinquency=(rng.random(len(frame)) < p).astype(int),
+        early_delinquency_known_date=frame["application_date"] + pd.DateOffset(months=EARLY_WINDOW_MONTHS))
+
+
 def simulate(seed: int = SEED) -> pd.DataFrame:
     """The world before the records are spoiled, with the hidden truth in extra columns.
 
@@ -379,6 +406,8 @@ def simulate(seed: int = SEED) -> pd.DataFrame:
     frame = _loan_terms(frame, rngs["loan_terms"])
     frame = _legacy_pricing(frame, rngs["pricing"])
     frame = _outcomes(frame, rngs["outcomes"])
+    # the last stage, from the last child seed: adding it changed no other column
+    frame = _early_delinquency(frame, rngs["early_delinquency"])
     return frame.assign(application_id=[f"A{i:07d}" for i in range(1, len(frame) + 1)])
 
 
@@ -451,7 +480,8 @@ def generate_loans(seed: int = SEED) -> pd.DataFrame:
     order = np.r_[np.arange(batch[-1] + 1), batch, np.arange(batch[-1] + 1, len(frame))]
     frame = frame.iloc[order].reset_index(drop=True)
     frame = frame[list(COLUMNS)].round(DECIMALS)
-    return frame.astype({"application_date": "datetime64[us]", "outcome_known_date": "datetime64[us]"})
+    return frame.astype({"application_date": "datetime64[us]", "outcome_known_date": "datetime64[us]",
+                         "early_delinquency_known_date": "datetime64[us]"})
 
 
 if __name__ == "__main__":  # a quick look: python -m mlecourse.lender.loans

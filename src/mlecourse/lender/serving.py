@@ -49,6 +49,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from mlecourse.lender import artifact, business, features
+from mlecourse.lender import service_metrics
 
 log = logging.getLogger("mlecourse.lender.serving")
 
@@ -279,6 +280,8 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
+    # --- monitoring: request counts, latency and scores at GET /metrics (Prometheus) ---
+    service_metrics.instrument(app, model_version)
     return app
 
 

@@ -1,0 +1,66 @@
+"""The measured claim of the monitoring chapter, as a test: each injected change is found
+at its documented date by the detectors that can see it, and no quiet month is flagged
+by the thresholds chosen on the quiet months. Scores are computed in process (the
+chapter does the same through the service)."""
+import pandas as pd
+import pytest
+
+from mlecourse.lender import alerting, drift, loans as spec, validation
+from mlecourse.lender.data import load_loans
+from mlecourse.lender.features import CATEGORICAL, RAW_FEATURES, clean_loans, split_by_date
+from mlecourse.lender.modeling import train_model
+
+
+@pytest.fixture(scope="module")
+def world():
+    raw = load_loans()
+    loans, _ = clean_loans(raw)
+    train = split_by_date(loans)[0]
+    model = train_model(train)
+    later = loans[loans["application_date"] >= "2021-01-01"]
+    later = later[later["application_date"].dt.strftime("%Y-%m") != spec.INCIDENT_MONTH]  # quarantined
+    month = later["application_date"].dt.strftime("%Y-%m")
+    scored = later.assign(month=month, score=model.predict_proba(later[list(RAW_FEATURES)])[:, 1])
+    monthly = scored.groupby("month").agg(mean_score=("score", "mean"), early_rate=("early_delinquency", "mean"),
+                                          default_rate=("defaulted", "mean"))
+    table = drift.drift_table(train, later, RAW_FEATURES, categorical=CATEGORICAL)
+    monthly["max_psi"] = table.groupby("month")["psi"].max()
+    return {"raw": raw, "train": train, "monthly": monthly}
+
+
+def quiet(index):
+    return [m for m in index if m < spec.COVARIATE_DRIFT_START[:7]]
+
+
+def first_half(index):
+    return [m for m in index if spec.COVARIATE_DRIFT_START[:7] <= m < spec.CONCEPT_DRIFT_START[:7]]
+
+
+@pytest.mark.parametrize("column", ["max_psi", "mean_score", "default_rate"])
+def test_the_campaign_is_found_in_its_first_month_and_no_quiet_month_rings(world, column):
+    series = world["monthly"][column]
+    threshold = alerting.threshold_for_budget(series[quiet(series.index)], budget=0)
+    assert alerting.flagged(series[quiet(series.index)], threshold) == []
+    assert alerting.detection(series, threshold, "2023-01")["flagged_month"] == "2023-01"
+
+
+@pytest.mark.parametrize("column, lag, known", [("early_rate", 3, "2023-10"), ("default_rate", 12, "2024-07")])
+def test_the_downturn_is_found_when_its_labels_allow(world, column, lag, known):
+    series = world["monthly"][column]
+    threshold = alerting.threshold_for_budget(series[first_half(series.index)], budget=0)
+    assert alerting.detection(series, threshold, "2023-07", lag)["known_month"] == known
+
+
+def test_no_label_free_view_sees_the_downturn(world):
+    series = world["monthly"]["mean_score"]
+    threshold = alerting.threshold_for_budget(series[first_half(series.index)], budget=0)
+    after = series[(series.index >= "2023-07") & (series.index < "2024-01")]
+    assert alerting.flagged(after, threshold) == []
+
+
+def test_the_incident_is_stopped_by_validation_and_only_it(world):
+    raw, reference = world["raw"], validation.Reference.from_frame(world["train"])
+    month = raw["application_date"].dt.strftime("%Y-%m")
+    rejected = [m for m in [f"2022-{i:02d}" for i in range(1, 13)]
+                if validation.validate_batch(raw[month == m], reference).rejected]
+    assert rejected == [spec.INCIDENT_MONTH]
