@@ -10,8 +10,8 @@ import pytest
 from mlecourse.course import build
 from mlecourse.paths import ROOT
 
-# The suite runs with --dist loadfile: every test of this file on one worker,
-# so the two builds below run once and never race each other.
+# The two builds run once per test run, shared with test_site_browser.py
+# (the `site_builds` fixture in conftest.py).
 HTML = ROOT / "_build" / "html"
 NOSOL = ROOT / "_build" / "nosolutions" / "_build" / "html"
 
@@ -23,10 +23,8 @@ def run(cmd, cwd=ROOT):
 
 
 @pytest.fixture(scope="module")
-def builds():
-    full = run(build.command())
-    bare = run(build.command(no_solutions=True))
-    return full, bare
+def builds(site_builds):
+    return site_builds
 
 
 def test_book_builds_without_warnings(builds):

@@ -1,0 +1,378 @@
+"""The built site as a reader meets it: served on 127.0.0.1, opened in Chromium.
+
+``tests/test_site_browser.py`` visits every page of the table of contents with
+this module; ``make site-shots`` and ``make site-offline`` use it too::
+
+    python -m mlecourse.course.site_check shots     # PNGs of every page into _build/shots/
+    python -m mlecourse.course.site_check offline   # a copy that opens from file://
+
+The browser is Debian's Chromium (``/usr/bin/chromium``), driven by
+Playwright; axe-core comes from ``tools/browser`` (``npm ci`` there).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import html.parser
+import io
+import json
+import shutil
+import sys
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from mlecourse.paths import ROOT
+
+HTML = ROOT / "_build" / "html"
+NOSOLUTIONS = ROOT / "_build" / "nosolutions" / "_build" / "html"
+SHOTS = ROOT / "_build" / "shots"
+OFFLINE = ROOT / "_build" / "offline"
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "tools" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+ALLOWLIST = ROOT / "tools" / "browser" / "axe-allowlist.yml"
+# What works here: no sandbox (containers run as root), no GPU, and none of
+# Chromium's own calls home (updates, sync, QUIC probes).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 # Belt and braces: no host name resolves except the local server.
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+# A static host (GitHub Pages, Netlify, nginx's gzip_types) compresses text, not images.
+COMPRESSED = (".html", ".css", ".js", ".json", ".svg", ".txt", ".map", ".ipynb", ".ttf")
+
+
+class SetupError(RuntimeError):
+    """Something the browser check needs is missing; the message says how to fix it."""
+
+
+# --- the pages ---------------------------------------------------------------
+
+def _toc_files(node: dict) -> list[str]:
+    found = [node["file"]] if "file" in node else []
+    for key in ("parts", "chapters", "sections"):
+        for child in node.get(key, []):
+            found += _toc_files(child)
+    return found
+
+
+def toc_pages(root: Path = ROOT) -> list[str]:
+    """Every page of the table of contents, as a path in the built site, in reading order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    return [f"{name}.html" for name in _toc_files({"file": toc["root"], **toc})]
+
+
+def require_build(site: Path) -> None:
+    if not (site / "searchindex.js").exists():
+        raise SetupError(f"no built site in {site}: run `make book` and `make book-nosolutions` first")
+
+
+# --- a static host on 127.0.0.1 ----------------------------------------------
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves the site as a static host would: text gzipped when the browser accepts it."""
+    sent: dict[str, int]
+
+    def log_message(self, *args) -> None:  # the test reports what matters itself
+        pass
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        gzipped = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (gzipped and path.is_file() and path.suffix in COMPRESSED):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.sent[urlsplit(self.path).path] = len(body)
+        return io.BytesIO(body)
+
+
+@contextmanager
+def serve(site: Path):
+    """The site on http://127.0.0.1:<free port>/; yields (base URL, bytes sent per path)."""
+    sent: dict[str, int] = {}
+    handler = type("Handler", (_Handler,), {"sent": sent})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", sent
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def encoded_size(site: Path, url_path: str) -> int:
+    """Bytes a static host sends for one file: gzip for text, the file itself otherwise."""
+    path = site / unquote(url_path).lstrip("/")
+    if not path.is_file():
+        return 0
+    data = path.read_bytes()
+    return len(gzip.compress(data, compresslevel=6, mtime=0)) if path.suffix in COMPRESSED else len(data)
+
+
+# --- the browser -------------------------------------------------------------
+
+def launch(playwright):
+    if not CHROMIUM.exists():
+        raise SetupError(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`)")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def axe_source() -> str:
+    if not AXE.exists():
+        raise SetupError(f"axe-core is missing ({AXE}): run `npm ci --prefix tools/browser`")
+    return AXE.read_text()
+
+
+@dataclass
+class Visit:
+    """What one page did in the browser."""
+    page: str
+    url: str
+    console_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)        # requests that failed or answered >= 400
+    outside: list[str] = field(default_factory=list)       # requests to any host but the local server
+    requested: list[str] = field(default_factory=list)     # local paths, in order
+    images: list[dict] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    violations: list[dict] = field(default_factory=list)
+
+
+def watch(page, base: str, visit: Visit) -> None:
+    """Record the page's console errors and requests; abort any that would leave the machine."""
+    def on_request(request):
+        if request.url.startswith(base):
+            visit.requested.append(urlsplit(request.url).path)
+        elif not request.url.startswith(("data:", "blob:", "about:")):
+            visit.outside.append(request.url)
+
+    def on_response(response):
+        if response.status >= 400:
+            visit.failed.append(f"{response.url} (HTTP {response.status})")
+
+    page.on("console", lambda m: m.type == "error" and visit.console_errors.append(
+        f"{m.text} ({m.location.get('url', '')})"))
+    page.on("pageerror", lambda err: visit.console_errors.append(str(err)))
+    page.on("request", on_request)
+    page.on("response", on_response)
+    page.on("requestfailed", lambda r: r.url.startswith(base) and visit.failed.append(
+        f"{r.url} ({r.failure})"))
+
+
+def block_outside(context, base: str) -> None:
+    """Any request to another host is aborted (and recorded by `watch`)."""
+    def handle(route):
+        if route.request.url.startswith(base):
+            route.fallback()
+        else:
+            route.abort("blockedbyclient")
+    context.route("**/*", handle)
+
+
+READ_PAGE = """() => ({
+  images: [...document.querySelectorAll('img')].map(img => ({
+    src: img.getAttribute('src'), alt: img.getAttribute('alt'), complete: img.complete,
+    naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+    shownWidth: img.getBoundingClientRect().width, inOutput: !!img.closest('.cell_output'),
+  })),
+  links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+})"""
+
+
+def inspect(page, visit: Visit, axe: bool = True) -> Visit:
+    found = page.evaluate(READ_PAGE)
+    visit.images, visit.links = found["images"], found["links"]
+    if axe:
+        visit.violations = run_axe(page)
+    return visit
+
+
+def run_axe(page, rules: list[str] | None = None) -> list[dict]:
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(content=axe_source())
+    options = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = {"type": "rule", "values": rules}
+    result = page.evaluate("async (o) => (await axe.run(document, o)).violations", options)
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "targets": [" ".join(map(str, n["target"])) for n in v["nodes"]]} for v in result]
+
+
+def open_page(context, base: str, name: str, axe: bool = True) -> Visit:
+    visit = Visit(name, base + name)
+    page = context.new_page()
+    watch(page, base, visit)
+    try:
+        response = page.goto(visit.url, wait_until="load")
+        if response is None or not response.ok:
+            visit.failed.append(f"{visit.url} (HTTP {response.status if response else 'no response'})")
+        return inspect(page, visit, axe)
+    finally:
+        page.close()
+
+
+# --- links and anchors -------------------------------------------------------
+
+class _Ids(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for key, value in attrs:
+            if key in ("id", "name") and value:
+                self.ids.add(value)
+
+
+def _ids(path: Path, cache: dict[Path, set[str]]) -> set[str]:
+    if path not in cache:
+        parser = _Ids()
+        parser.feed(path.read_text(errors="replace"))
+        cache[path] = parser.ids
+    return cache[path]
+
+
+def broken_links(site: Path, base: str, links: list[str], cache: dict[Path, set[str]]) -> list[str]:
+    """Internal links whose file is missing, or whose #anchor is on no element of the target."""
+    broken = []
+    for link in dict.fromkeys(links):
+        if not link.startswith(base):
+            continue
+        parts = urlsplit(link)
+        target = site / unquote(parts.path).lstrip("/")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            broken.append(f"{link} (no such file)")
+        elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in _ids(target, cache):
+            broken.append(f"{link} (no element with id {unquote(parts.fragment)!r})")
+    return broken
+
+
+# --- contrast ----------------------------------------------------------------
+
+TEXT_CONTRAST = """() => {
+  const lum = (rgb) => { const c = rgb.map(v => { v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]; };
+  const parse = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const backdrop = (el) => { for (; el; el = el.parentElement) {
+      const c = parse(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); }
+    return [255, 255, 255]; };
+  const p = document.querySelector('main p, article p');
+  const fg = parse(getComputedStyle(p).color).slice(0, 3), bg = backdrop(p);
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  return {ratio: (a + 0.05) / (b + 0.05), fg, bg};
+}"""
+
+# A plot is readable when its ink stands out from what it is drawn on: draw it
+# over its backdrop (its own background, or the page's if it is transparent)
+# and through the theme's CSS filter, as the screen shows it; take the
+# commonest colour as the paper and the darkest 1% (or lightest) as the ink.
+PLOT_CONTRAST = """async (img) => {
+  await img.decode().catch(() => null);
+  const lum = (r, g, b) => { const c = [r, g, b].map(v => { v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]; };
+  const parse = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  let bg = [255, 255, 255];
+  for (let el = img; el; el = el.parentElement) {
+    const c = parse(getComputedStyle(el).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) { bg = c.slice(0, 3); break; } }
+  const w = Math.min(img.naturalWidth, 400), h = Math.round(img.naturalHeight * w / img.naturalWidth);
+  const canvas = document.createElement('canvas'); canvas.width = w; canvas.height = h;
+  const drawn = document.createElement('canvas'); drawn.width = w; drawn.height = h;
+  const under = drawn.getContext('2d');
+  under.fillStyle = `rgb(${bg.join(',')})`; under.fillRect(0, 0, w, h); under.drawImage(img, 0, 0, w, h);
+  // ... then through the CSS filter the theme puts on it (dark mode dims images).
+  const ctx = canvas.getContext('2d');
+  const filter = getComputedStyle(img).filter; ctx.filter = filter === 'none' ? 'none' : filter;
+  ctx.drawImage(drawn, 0, 0);
+  const px = ctx.getImageData(0, 0, w, h).data, counts = new Map(), lums = [];
+  for (let i = 0; i < px.length; i += 4) {
+    const l = lum(px[i], px[i + 1], px[i + 2]); lums.push(l);
+    const k = Math.round(l * 100); counts.set(k, (counts.get(k) || 0) + 1); }
+  const paper = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0] / 100;
+  lums.sort((a, b) => a - b);
+  const dark = lums[Math.floor(lums.length * 0.01)], light = lums[Math.floor(lums.length * 0.99)];
+  const ink = Math.abs(paper - dark) > Math.abs(light - paper) ? dark : light;
+  const [a, b] = [paper, ink].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""
+
+
+# --- make site-shots and make site-offline -----------------------------------
+
+def shots(site: Path = HTML, out: Path = SHOTS) -> list[Path]:
+    """A PNG of the top of every page, and of each chapter's first plot."""
+    from playwright.sync_api import sync_playwright
+    require_build(site)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with serve(site) as (base, _), sync_playwright() as pw:
+        browser = launch(pw)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        block_outside(context, base)
+        for name in toc_pages():
+            page = context.new_page()
+            page.goto(base + name, wait_until="load")
+            stem = name.removesuffix(".html").replace("/", "__")
+            page.screenshot(path=out / f"{stem}.png")
+            written.append(out / f"{stem}.png")
+            plot = page.locator(".cell_output img").first
+            if plot.count():
+                plot.scroll_into_view_if_needed()
+                plot.screenshot(path=out / f"{stem}__plot.png")
+                written.append(out / f"{stem}__plot.png")
+            page.close()
+        browser.close()
+    return written
+
+
+def offline(site: Path = HTML, out: Path = OFFLINE) -> Path:
+    """A copy of the site that opens from file:// with no network; returns its front page."""
+    require_build(site)
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(site, out, ignore=shutil.ignore_patterns(".buildinfo", "*.map", ".doctrees"))
+    # Search works from file:// (the index is a <script>), but each result's
+    # summary is fetched, and browsers forbid fetch() on file://: list the
+    # matching pages by title alone, rather than log an error per result.
+    options = out / "_static" / "documentation_options.js"
+    options.write_text(options.read_text().replace("SHOW_SEARCH_SUMMARY: true", "SHOW_SEARCH_SUMMARY: false"))
+    return out / "intro.html"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mlecourse.course.site_check", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["shots", "offline"])
+    parser.add_argument("--no-solutions", action="store_true", help="use the workshop build")
+    args = parser.parse_args(argv)
+    site = NOSOLUTIONS if args.no_solutions else HTML
+    try:
+        if args.command == "shots":
+            written = shots(site)
+            print(f"{len(written)} screenshots in {SHOTS}")
+        else:
+            front = offline(site, OFFLINE / ("nosolutions" if args.no_solutions else "full"))
+            print(f"Open file://{front} (no network needed)")
+    except SetupError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
