@@ -16,6 +16,7 @@ import gzip
 import html.parser
 import io
 import json
+import re
 import shutil
 import sys
 import threading
@@ -146,6 +147,8 @@ class Visit:
     images: list[dict] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     violations: list[dict] = field(default_factory=list)
+    text_contrast: dict = field(default_factory=dict)
+    plot_contrast: list[float] = field(default_factory=list)
 
 
 def watch(page, base: str, visit: Visit) -> None:
@@ -192,20 +195,60 @@ READ_PAGE = """() => ({
 def inspect(page, visit: Visit, axe: bool = True) -> Visit:
     found = page.evaluate(READ_PAGE)
     visit.images, visit.links = found["images"], found["links"]
+    readable(page, visit)
     if axe:
         visit.violations = run_axe(page)
     return visit
 
 
-def run_axe(page, rules: list[str] | None = None) -> list[dict]:
+def readable(page, visit: Visit) -> Visit:
+    """Contrast of the body text, and of each plot a notebook drew, as the page shows them."""
+    if page.locator("main p, article p").count():
+        visit.text_contrast = page.evaluate(TEXT_CONTRAST)
+    visit.plot_contrast = [img.evaluate(PLOT_CONTRAST) for img in page.locator(".cell_output img").all()]
+    return visit
+
+
+# Every rule on the whole page, except colour contrast inside highlighted code:
+# its thousands of token spans made axe take 10 s on a chapter, and the token
+# colours come from one stylesheet, which `code_contrast` checks whole.
+RUN_AXE = """async () => {
+  const options = {resultTypes: ['violations']};
+  const rest = await axe.run(document, {...options, rules: {'color-contrast': {enabled: false}}});
+  const colour = await axe.run({exclude: [['.highlight']]},
+                               {...options, runOnly: {type: 'rule', values: ['color-contrast']}});
+  return [...rest.violations, ...colour.violations];
+}"""
+
+
+def run_axe(page) -> list[dict]:
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.add_script_tag(content=axe_source())
-    options = {"resultTypes": ["violations"]}
-    if rules:
-        options["runOnly"] = {"type": "rule", "values": rules}
-    result = page.evaluate("async (o) => (await axe.run(document, o)).violations", options)
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "targets": [" ".join(map(str, n["target"])) for n in v["nodes"]]} for v in result]
+             "targets": [" ".join(map(str, n["target"])) for n in v["nodes"]]}
+            for v in page.evaluate(RUN_AXE)]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours."""
+    def luminance(colour: str) -> float:
+        c = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    high, low = sorted([luminance(a), luminance(b)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def code_contrast(site: Path) -> dict[str, dict[str, float]]:
+    """Each syntax colour's contrast on the code background, per theme, from pygments.css."""
+    css = (site / "_static" / "pygments.css").read_text()
+    ratios = {}
+    for theme in ("light", "dark"):
+        prefix = re.escape(f'html[data-theme="{theme}"] .highlight')
+        background = re.search(prefix + r" \{ background: (#[0-9a-fA-F]{6})", css).group(1)
+        tokens = re.findall(prefix + r" \.(\w+) \{ color: (#[0-9a-fA-F]{6})", css)
+        ratios[theme] = {token: round(contrast(colour, background), 2) for token, colour in tokens}
+    return ratios
 
 
 def open_page(context, base: str, name: str, axe: bool = True) -> Visit:
@@ -259,6 +302,50 @@ def broken_links(site: Path, base: str, links: list[str], cache: dict[Path, set[
     return broken
 
 
+class _SolutionText(html.parser.HTMLParser):
+    """A page's words, split into those inside a worked solution and the rest."""
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[tuple[str, bool]] = []   # (tag, opens a solution)
+        self.depth = 0                            # how many solutions we are inside
+        self.skip = 0                             # inside <script> or <style>
+        self.solved: list[str] = []
+        self.rest: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        opens = tag == "div" and "solution" in (dict(attrs).get("class") or "").split()
+        self.stack.append((tag, opens))
+        self.depth += opens
+        self.skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            name, opened = self.stack.pop()
+            self.depth -= opened
+            self.skip -= name in ("script", "style")
+            if name == tag:
+                break
+
+    def handle_data(self, data):
+        if not self.skip:
+            (self.solved if self.depth else self.rest).append(data)
+
+
+def solution_words(pages: list[Path], length: int = 9) -> tuple[set[str], set[str]]:
+    """Long words inside worked solutions, and long words anywhere else, over these pages."""
+    solved, rest = set(), set()
+    for page in pages:
+        parser = _SolutionText()
+        parser.feed(page.read_text())
+        solved |= set(re.findall(rf"[a-z]{{{length},}}", " ".join(parser.solved).lower()))
+        rest |= set(re.findall(rf"[a-z]{{{length},}}", " ".join(parser.rest).lower()))
+    return solved, rest
+
+
 # --- contrast ----------------------------------------------------------------
 
 TEXT_CONTRAST = """() => {
@@ -279,7 +366,8 @@ TEXT_CONTRAST = """() => {
 # A plot is readable when its ink stands out from what it is drawn on: draw it
 # over its backdrop (its own background, or the page's if it is transparent)
 # and through the theme's CSS filter, as the screen shows it; take the
-# commonest colour as the paper and the darkest 1% (or lightest) as the ink.
+# commonest colour as the paper and the darkest 0.5% (or lightest) as the ink:
+# at full size, as a reader zooms in (scaled down, thin text blurs to grey).
 PLOT_CONTRAST = """async (img) => {
   await img.decode().catch(() => null);
   const lum = (r, g, b) => { const c = [r, g, b].map(v => { v /= 255;
@@ -290,7 +378,7 @@ PLOT_CONTRAST = """async (img) => {
   for (let el = img; el; el = el.parentElement) {
     const c = parse(getComputedStyle(el).backgroundColor);
     if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) { bg = c.slice(0, 3); break; } }
-  const w = Math.min(img.naturalWidth, 400), h = Math.round(img.naturalHeight * w / img.naturalWidth);
+  const w = Math.min(img.naturalWidth, 1200), h = Math.round(img.naturalHeight * w / img.naturalWidth);
   const canvas = document.createElement('canvas'); canvas.width = w; canvas.height = h;
   const drawn = document.createElement('canvas'); drawn.width = w; drawn.height = h;
   const under = drawn.getContext('2d');
@@ -305,7 +393,7 @@ PLOT_CONTRAST = """async (img) => {
     const k = Math.round(l * 100); counts.set(k, (counts.get(k) || 0) + 1); }
   const paper = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0] / 100;
   lums.sort((a, b) => a - b);
-  const dark = lums[Math.floor(lums.length * 0.01)], light = lums[Math.floor(lums.length * 0.99)];
+  const dark = lums[Math.floor(lums.length * 0.005)], light = lums[Math.floor(lums.length * 0.995)];
   const ink = Math.abs(paper - dark) > Math.abs(light - paper) ? dark : light;
   const [a, b] = [paper, ink].sort((x, y) => y - x);
   return (a + 0.05) / (b + 0.05);
@@ -314,7 +402,7 @@ PLOT_CONTRAST = """async (img) => {
 
 # --- make site-shots and make site-offline -----------------------------------
 
-def shots(site: Path = HTML, out: Path = SHOTS) -> list[Path]:
+def shots(site: Path = HTML, out: Path = SHOTS, pages: list[str] | None = None) -> list[Path]:
     """A PNG of the top of every page, and of each chapter's first plot."""
     from playwright.sync_api import sync_playwright
     require_build(site)
@@ -324,7 +412,7 @@ def shots(site: Path = HTML, out: Path = SHOTS) -> list[Path]:
         browser = launch(pw)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         block_outside(context, base)
-        for name in toc_pages():
+        for name in pages or toc_pages():
             page = context.new_page()
             page.goto(base + name, wait_until="load")
             stem = name.removesuffix(".html").replace("/", "__")

@@ -44,11 +44,13 @@ def drop_unused_scripts(app, pagename, templatename, context, doctree) -> None:
         body = getattr(script, "attributes", {}).get("body", "")
         if "sphinx-thebe" in name or "THEBE_JS_URL" in body:
             continue
-        if script in seen:  # sphinx-togglebutton's selector, registered twice
+        if (name, body) in seen:  # sphinx-togglebutton's selector, registered twice
             continue
-        seen.add(script)
+        seen.add((name, body))
         scripts.append(script)
     context["script_files"] = scripts
+    context["css_files"] = [css for css in context.get("css_files", [])
+                            if "sphinx-thebe" not in str(getattr(css, "filename", css))]
 
 
 def _in_output(node) -> bool:
