@@ -378,8 +378,8 @@ def test_a_missing_image_or_a_request_to_the_internet_is_named_with_its_page(sit
     assert "bad.html" in where(visit) and base in where(visit)
 
 
-def test_site_shots_writes_a_png_of_a_page_and_of_its_first_plot(site_builds, tmp_path):
-    written = sc.shots(sc.HTML, tmp_path, pages=[CHAPTERS[0]])
+def test_site_shots_writes_a_png_of_a_page_and_of_its_first_plot(site, tmp_path):
+    written = sc.shots(sc.HTML, tmp_path, pages=[CHAPTERS[0]], browser=site.browser)
     assert [p.name for p in written] == [CHAPTERS[0].replace("/", "__").replace(".html", ".png"),
                                         CHAPTERS[0].replace("/", "__").replace(".html", "__plot.png")]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000 for p in written)

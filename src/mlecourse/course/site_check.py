@@ -387,13 +387,14 @@ PLOT_CONTRAST = """async (img) => {
   const ctx = canvas.getContext('2d');
   const filter = getComputedStyle(img).filter; ctx.filter = filter === 'none' ? 'none' : filter;
   ctx.drawImage(drawn, 0, 0);
-  const px = ctx.getImageData(0, 0, w, h).data, counts = new Map(), lums = [];
-  for (let i = 0; i < px.length; i += 4) {
-    const l = lum(px[i], px[i + 1], px[i + 2]); lums.push(l);
-    const k = Math.round(l * 100); counts.set(k, (counts.get(k) || 0) + 1); }
-  const paper = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0] / 100;
-  lums.sort((a, b) => a - b);
-  const dark = lums[Math.floor(lums.length * 0.005)], light = lums[Math.floor(lums.length * 0.995)];
+  // A histogram of luminance in 1/1000 steps: the paper is its mode, the ink a tail.
+  const px = ctx.getImageData(0, 0, w, h).data, bins = new Uint32Array(1001);
+  for (let i = 0; i < px.length; i += 4) bins[Math.round(lum(px[i], px[i + 1], px[i + 2]) * 1000)]++;
+  const total = px.length / 4, tail = total * 0.005;
+  let mode = 0; for (let k = 0; k <= 1000; k++) if (bins[k] > bins[mode]) mode = k;
+  const quantile = (from, step) => { let seen = 0, k = from;
+    for (; k >= 0 && k <= 1000; k += step) { seen += bins[k]; if (seen > tail) break; } return k / 1000; };
+  const paper = mode / 1000, dark = quantile(0, 1), light = quantile(1000, -1);
   const ink = Math.abs(paper - dark) > Math.abs(light - paper) ? dark : light;
   const [a, b] = [paper, ink].sort((x, y) => y - x);
   return (a + 0.05) / (b + 0.05);
@@ -402,14 +403,20 @@ PLOT_CONTRAST = """async (img) => {
 
 # --- make site-shots and make site-offline -----------------------------------
 
-def shots(site: Path = HTML, out: Path = SHOTS, pages: list[str] | None = None) -> list[Path]:
+def shots(site: Path = HTML, out: Path = SHOTS, pages: list[str] | None = None, browser=None) -> list[Path]:
     """A PNG of the top of every page, and of each chapter's first plot."""
-    from playwright.sync_api import sync_playwright
     require_build(site)
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            try:
+                return shots(site, out, pages, browser)
+            finally:
+                browser.close()
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    with serve(site) as (base, _), sync_playwright() as pw:
-        browser = launch(pw)
+    with serve(site) as (base, _):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         block_outside(context, base)
         for name in pages or toc_pages():
@@ -424,7 +431,7 @@ def shots(site: Path = HTML, out: Path = SHOTS, pages: list[str] | None = None) 
                 plot.screenshot(path=out / f"{stem}__plot.png")
                 written.append(out / f"{stem}__plot.png")
             page.close()
-        browser.close()
+        context.close()
     return written
 
 
