@@ -11,6 +11,7 @@ import re
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -200,10 +201,11 @@ def test_a_chapter_page_is_within_its_weight_budget(site, page):
 
 # --- search --------------------------------------------------------------------
 
-SEARCH = """async (term) => {
+# Run one search on the search page (or, for the query in its URL, wait for the
+# page's own) and return the links it lists once it says it has finished.
+SEARCH = """async ([term, fromUrl]) => {
   const out = document.getElementById('search-results');
-  out.innerHTML = '';
-  Search.performSearch(term);
+  if (!fromUrl) { out.innerHTML = ''; Search.performSearch(term); }
   const done = () => /finished|did not match/.test(out.querySelector('.search-summary')?.innerText || '');
   for (let i = 0; i < 400 && !done(); i++) await new Promise(r => setTimeout(r, 25));
   return done() ? [...out.querySelectorAll('ul.search li > a')].map(a => a.getAttribute('href')) : null;
@@ -222,9 +224,9 @@ def glossary_terms(notebook: Path) -> list[str]:
 
 def search(site: Site, build: str, terms: list[str]) -> dict[str, list[str] | None]:
     # The first through the URL, as a reader's query arrives; the rest on the same page.
-    tab = site.page(build, f"search.html?q={terms[0]}")
+    tab = site.page(build, f"search.html?q={quote(terms[0])}")
     try:
-        return {term: tab.evaluate(SEARCH, term) for term in terms}
+        return {term: tab.evaluate(SEARCH, [term, i == 0]) for i, term in enumerate(terms)}
     finally:
         tab.close()
 
