@@ -146,6 +146,8 @@ class Visit:
     requested: list[str] = field(default_factory=list)     # local paths, in order
     images: list[dict] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    launch: list[str] = field(default_factory=list)     # the launch buttons' targets
+    download: list[str] = field(default_factory=list)   # the .ipynb download button's
     violations: list[dict] = field(default_factory=list)
     text_contrast: dict = field(default_factory=dict)
     plot_contrast: list[float] = field(default_factory=list)
@@ -189,12 +191,15 @@ READ_PAGE = """() => ({
     shownWidth: img.getBoundingClientRect().width, inOutput: !!img.closest('.cell_output'),
   })),
   links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+  launch: [...document.querySelectorAll('.dropdown-launch-buttons a')].map(a => a.href),
+  download: [...document.querySelectorAll(".dropdown-download-buttons a[href$='.ipynb']")].map(a => a.href),
 })"""
 
 
 def inspect(page, visit: Visit, axe: bool = True) -> Visit:
     found = page.evaluate(READ_PAGE)
     visit.images, visit.links = found["images"], found["links"]
+    visit.launch, visit.download = found["launch"], found["download"]
     readable(page, visit)
     if axe:
         visit.violations = run_axe(page)
