@@ -362,7 +362,8 @@ TEXT_CONTRAST = """() => {
       const c = parse(getComputedStyle(el).backgroundColor);
       if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); }
     return [255, 255, 255]; };
-  const p = document.querySelector('main p, article p');
+  // The body text itself: a paragraph of a section, not one inside a coloured box.
+  const p = document.querySelector('main section > p') || document.querySelector('main p, article p');
   const fg = parse(getComputedStyle(p).color).slice(0, 3), bg = backdrop(p);
   const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
   return {ratio: (a + 0.05) / (b + 0.05), fg, bg};
