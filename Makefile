@@ -19,7 +19,7 @@ export OMP_NUM_THREADS ?= 1
 LAB_FLAGS := --LabApp.extension_manager=readonly $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve alerts clean
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve alerts clean site-shots site-offline browser-tools
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -42,6 +42,21 @@ book: $(STAMP)  ## build the site into _build/html (with solutions)
 book-nosolutions: $(STAMP)  ## build the site without solutions, for a workshop
 	$(BIN)/python -m mlecourse.course.build --no-solutions
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
+
+# The browser check's own tools: axe-core from npm (pinned by its lock file).
+AXE := tools/browser/node_modules/axe-core/axe.min.js
+$(AXE): tools/browser/package.json tools/browser/package-lock.json
+	cd tools/browser && npm ci --no-audit --no-fund
+	@touch $(AXE)
+
+browser-tools: $(AXE)  ## install axe-core (npm) for the browser tests; needs Debian's chromium
+
+site-shots: $(STAMP)  ## a PNG of the top of every page (and each chapter's first plot) in _build/shots/
+	$(BIN)/python -m mlecourse.course.site_check shots
+
+site-offline: $(STAMP)  ## a copy of the built site that opens from file:// with no network, in _build/offline/
+	$(BIN)/python -m mlecourse.course.site_check offline
+	$(BIN)/python -m mlecourse.course.site_check offline --no-solutions
 
 test: $(STAMP)  ## everything: notebooks, workbooks, checks, data, the book
 	$(BIN)/lint-imports

@@ -11,3 +11,69 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 # As in the Makefile: two notebooks run at once on two cores; one OpenMP
 # thread each, or their thread pools fight (kernels inherit this).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+
+# --- the built site, made once per test run ----------------------------------
+# test_book.py checks the builds; test_site_browser.py opens them in a browser.
+# With several xdist workers each would run a session fixture of its own, so
+# the first worker to get the lock builds and writes the result down; the
+# others wait on the lock and read it. Keyed by the run's id: never a stale site.
+
+def _run_builds() -> list[dict]:
+    """Both builds at once (one process each, two cores), after the notebooks.
+
+    The notebook tests ran every notebook and left it in the book's cache (the
+    plugin hands the book's tests out last, and waits for a notebook still
+    running); anything missing or stale is executed here, once, for both builds,
+    so neither build executes a notebook.
+    """
+    import subprocess
+    import tempfile
+
+    from mlecourse.course import build
+    from mlecourse.paths import ROOT
+
+    failures = build.execute_notebooks(workers=1)
+    assert not failures, "\n".join(failures)
+    env = {**os.environ, "MPLBACKEND": "Agg"}  # as CI machines often do: plots must still draw
+    commands = [build.command(), build.command(no_solutions=True)]
+    logs = [tempfile.TemporaryFile("w+") for _ in commands]  # files, not pipes: a long log cannot block
+    procs = [subprocess.Popen(c, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
+             for c, log in zip(commands, logs)]
+    results = []
+    for proc, log in zip(procs, logs):
+        code = proc.wait()
+        log.seek(0)
+        results.append({"args": proc.args, "returncode": code, "stdout": log.read(), "stderr": ""})
+        log.close()
+    return results
+
+
+@pytest.fixture(scope="session")
+def site_builds(testrun_uid):
+    """The two builds (with solutions, then without), as finished processes."""
+    import fcntl
+    import json
+    import subprocess
+
+    from mlecourse.paths import ROOT
+
+    state = ROOT / "_build" / ".site-builds"
+    state.mkdir(parents=True, exist_ok=True)
+    record = state / f"{testrun_uid}.json"
+    with open(state / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            for old in state.glob("*.json"):
+                old.unlink()
+            record.write_text(json.dumps(_run_builds()))
+        results = json.loads(record.read_text())
+    return [subprocess.CompletedProcess(r["args"], r["returncode"], r["stdout"], r["stderr"])
+            for r in results]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The browser test needs the built site: hand it out last, so whichever
+    # worker gets it finds the build done (or nearly) rather than idling on it.
+    items.sort(key=lambda item: Path(str(item.fspath)).name == "test_site_browser.py")

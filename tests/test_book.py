@@ -10,8 +10,8 @@ import pytest
 from mlecourse.course import build
 from mlecourse.paths import ROOT
 
-# The suite runs with --dist loadfile: every test of this file on one worker,
-# so the two builds below run once and never race each other.
+# The two builds run once per test run, shared with test_site_browser.py
+# (the `site_builds` fixture in conftest.py).
 HTML = ROOT / "_build" / "html"
 NOSOL = ROOT / "_build" / "nosolutions" / "_build" / "html"
 
@@ -22,23 +22,9 @@ def run(cmd, cwd=ROOT):
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
 
 
-def run_together(*commands):
-    """Run the commands at once (each is one process, and there are two cores)."""
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    procs = [subprocess.Popen(c, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-             for c in commands]
-    return [subprocess.CompletedProcess(p.args, p.wait(), p.stdout.read(), "") for p in procs]
-
-
 @pytest.fixture(scope="module")
-def builds():
-    # The notebook tests ran every notebook and left it in the book's cache
-    # (the plugin orders this file last, and waits for a notebook still
-    # running); anything missing or stale is executed here, once, for both builds.
-    failures = build.execute_notebooks(workers=1)
-    assert not failures, "\n".join(failures)
-    full, bare = run_together(build.command(), build.command(no_solutions=True))
-    return full, bare
+def builds(site_builds):
+    return site_builds
 
 
 def test_the_builds_render_the_executed_notebooks_without_running_them_again(builds):
