@@ -19,7 +19,7 @@ export OMP_NUM_THREADS ?= 1
 LAB_FLAGS := --LabApp.extension_manager=readonly $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve clean
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve model-card clean
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -71,6 +71,9 @@ models/loan-default/model.json: | $(STAMP)
 
 serve: models/loan-default/model.json  ## run the model service on http://127.0.0.1:8000 (Ctrl-C stops it)
 	$(BIN)/python -m mlecourse.lender.serving --model-dir models/loan-default --host 127.0.0.1 --port 8000
+
+model-card: $(STAMP)  ## regenerate docs/model_card.md from the model and its fairness audit
+	$(BIN)/python -m mlecourse.lender.model_card
 
 clean:  ## remove the built site and caches (keeps .venv)
 	rm -rf _build .pytest_cache

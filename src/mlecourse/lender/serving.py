@@ -48,7 +48,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from mlecourse.lender import artifact, business, features
+from mlecourse.lender import artifact, business, features, reasons
 
 log = logging.getLogger("mlecourse.lender.serving")
 
@@ -279,6 +279,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
+    reasons.add_routes(app, model, metadata)  # POST /explain: adverse-action reasons (the ethics chapter)
     return app
 
 
