@@ -67,6 +67,30 @@ def shap_contributions(model, X: pd.DataFrame) -> pd.DataFrame:
     return grouped
 
 
+# The raw inputs each ratio is computed from (features.LoanRatios).
+RATIO_INPUTS = {
+    "monthly_payment": ("loan_amount", "interest_rate", "loan_term_months"),
+    "debt_to_income": ("monthly_debt", "annual_income", "loan_amount", "interest_rate", "loan_term_months"),
+    "loan_to_income": ("loan_amount", "annual_income"),
+}
+
+
+def onto_raw_inputs(contributions: pd.DataFrame) -> pd.DataFrame:
+    """Contributions per raw input only: each ratio's share split equally among its inputs.
+
+    An equal split is a convention, not a fact: SHAP credits the ratio, and
+    how much of "debt is high for income" is the debt and how much the income
+    has no single answer. The total is unchanged.
+    """
+    out = contributions[list(features.RAW_FEATURES)].copy()
+    for ratio, inputs in RATIO_INPUTS.items():
+        if ratio in contributions:
+            for name in inputs:
+                out[name] += contributions[ratio] / len(inputs)
+    out.attrs = dict(contributions.attrs)
+    return out
+
+
 def reference_applicant(train: pd.DataFrame, model) -> pd.Series:
     """A typical approved applicant: the median or commonest value of each raw input
     among the training applicants the model approves."""

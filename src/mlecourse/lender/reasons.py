@@ -112,13 +112,16 @@ def add_routes(app: FastAPI, model, metadata: dict) -> FastAPI:
     threshold = float((metadata or {}).get("threshold", COSTS.threshold))
     version = str((metadata or {}).get("version", "unknown"))
 
-    async def explain_one(body: application) -> Explanation:  # type: ignore[valid-type]
+    async def explain_one(body) -> Explanation:
         frame = pd.DataFrame([body.model_dump()], columns=list(features.RAW_FEATURES))
         for column in features.NUMERIC:
             frame[column] = frame[column].astype("float64")
         result = explain_applications(model, frame, threshold)[0]
         return Explanation(model_version=version, **result)
 
+    # The body's type is made at run time from the card's schema, so it is set
+    # here: under `from __future__ import annotations` FastAPI would see a string.
+    explain_one.__annotations__ = {"body": application, "return": Explanation}
     app.add_api_route("/explain", explain_one, methods=["POST"], response_model=Explanation,
                       summary="Why this application is refused: up to four principal reasons")
     return app
