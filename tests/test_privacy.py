@@ -48,3 +48,7 @@ def test_membership_attack_sees_an_overfit_model_and_not_a_coin():
     safe = privacy.membership_advantage(careful, X[members], y[members], X[outsiders], y[outsiders])
     assert leak["advantage"] > 0.3 and safe["advantage"] < 0.1
     assert 0.45 < safe["attack_auc"] < 0.56
+
+
+def test_a_missing_age_is_its_own_band():
+    assert list(privacy.age_band(pd.Series([31, np.nan]), 10)) == ["30-39", "unknown"]

@@ -56,7 +56,11 @@ def shap_contributions(model, X: pd.DataFrame) -> pd.DataFrame:
     ``base + contributions.sum(axis=1)`` equals the model's log-odds (SHAP's
     additivity); the base is in ``.attrs["base"]``.
     """
-    import shap  # imported here: it loads numba, seconds the service should not pay
+    import warnings
+
+    with warnings.catch_warnings():  # shap's colour maps use a deprecated matplotlib call
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import shap  # imported here: it loads numba, seconds the service should not pay
 
     transformed = model[:-1].transform(X)
     explainer = shap.TreeExplainer(model[-1])

@@ -118,8 +118,11 @@ def disparities(y_true, refuse, sensitive, *, reference: str | None = None) -> d
     if reference is not None and reference not in approval.index:
         raise AuditError(f"reference group {reference!r} is not in the data; "
                          f"the groups are {', '.join(map(repr, approval.index))}")
-    ratio = (approval.drop(reference) / approval[reference]).min() if reference else \
-        approval.min() / approval.max()
+    denominator = approval[reference] if reference else approval.max()
+    if denominator == 0:
+        raise AuditError("no applicant of the reference group is approved, so the ratio of "
+                         "approval rates is undefined; check the decisions (are 1s refusals?)")
+    ratio = (approval.drop(reference) / denominator).min() if reference else approval.min() / denominator
     y, r, groups = _arrays(y_true, refuse, sensitive)
     return {
         "approval_gap": float(approval.max() - approval.min()),

@@ -51,11 +51,16 @@ def k_anonymity(frame: pd.DataFrame, quasi_identifiers=QUASI_IDENTIFIERS) -> int
 
 
 def age_band(age: pd.Series, width: int) -> pd.Series:
-    """Ages as bands of ``width`` years starting at 0: 37 with width 10 is ``"30-39"``."""
+    """Ages as bands of ``width`` years starting at 0: 37 with width 10 is ``"30-39"``.
+
+    A missing age is the band ``"unknown"``: it is a value an attacker can match on too.
+    """
     if width < 1:
         raise PrivacyError(f"an age band must be at least one year wide, got {width}")
-    low = (pd.Series(age).astype(int) // width) * width
-    return low.astype(str) + "-" + (low + width - 1).astype(str)
+    age = pd.Series(age, dtype="float64")
+    low = (age // width) * width
+    bands = low.map(lambda a: f"{int(a)}-{int(a) + width - 1}" if pd.notna(a) else "unknown")
+    return bands.astype(object)
 
 
 def region_of(neighbourhood: pd.Series) -> pd.Series:
