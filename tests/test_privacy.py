@@ -7,7 +7,7 @@ from sklearn.tree import DecisionTreeClassifier
 from mlecourse.lender import privacy
 from mlecourse.lender.privacy import PrivacyError
 
-RELEASE = pd.DataFrame({"age": [31, 33, 37, 38, 52, 55],
+RELEASE = pd.DataFrame({"age": [29, 31, 35, 36, 50, 55],
                         "neighbourhood": ["N01", "N02", "N01", "N03", "N09", "N10"],
                         "loan_purpose": ["car"] * 6})
 
@@ -19,13 +19,14 @@ def test_k_is_the_smallest_class():
 
 
 def test_bands_and_regions():
-    assert list(privacy.age_band(pd.Series([30, 39, 40]), 10)) == ["30-39", "30-39", "40-49"]
+    assert list(privacy.age_band(pd.Series([30, 37, 38]), 10)) == ["28-37", "28-37", "38-47"]
+    assert list(privacy.age_band(pd.Series([67, 68, 90]), 10, top=68)) == ["58-67", "68+", "68+"]
     assert list(privacy.region_of(pd.Series(["N01", "N08", "N09", "N40"]))) == ["north", "north", "south", "central"]
 
 
 def test_reach_k_takes_the_finest_step_that_works():
     released, step = privacy.reach_k(RELEASE, 2)
-    assert step == (10, "region") and privacy.k_anonymity(released) >= 2
+    assert step == (10, "region", 68) and privacy.k_anonymity(released) >= 2
     with pytest.raises(PrivacyError, match="no step of the ladder reaches k = 3 \\(the coarsest gives k = 2\\)"):
         privacy.reach_k(RELEASE, 3)
 
@@ -51,4 +52,4 @@ def test_membership_attack_sees_an_overfit_model_and_not_a_coin():
 
 
 def test_a_missing_age_is_its_own_band():
-    assert list(privacy.age_band(pd.Series([31, np.nan]), 10)) == ["30-39", "unknown"]
+    assert list(privacy.age_band(pd.Series([31, np.nan]), 10)) == ["28-37", "unknown"]

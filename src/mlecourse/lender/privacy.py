@@ -32,7 +32,7 @@ FIELDS = {
     "previous_defaults": ("sensitive (financial history)", "only under contract"),
     "credit_score": ("sensitive (financial history)", "only under contract"),
 }
-QUASI_IDENTIFIERS = ("age", "neighbourhood", "loan_purpose")
+QUASI_IDENTIFIERS = ("age", "neighbourhood")  # what a neighbour, or a social network, knows
 
 
 class PrivacyError(ValueError):
@@ -50,17 +50,29 @@ def k_anonymity(frame: pd.DataFrame, quasi_identifiers=QUASI_IDENTIFIERS) -> int
     return int(frame.groupby(list(quasi_identifiers), dropna=False).size().min())
 
 
-def age_band(age: pd.Series, width: int) -> pd.Series:
-    """Ages as bands of ``width`` years starting at 0: 37 with width 10 is ``"30-39"``.
+YOUNGEST = 18  # the product lends from 18: bands start there
 
-    A missing age is the band ``"unknown"``: it is a value an attacker can match on too.
+
+def age_band(age: pd.Series, width: int, top: int | None = None) -> pd.Series:
+    """Ages as bands of ``width`` years from 18: 37 with width 10 is ``"28-37"``.
+
+    Ages from ``top`` on are one open band (``"68+"``): the old are few, and a
+    band of three people identifies them. A missing age is the band
+    ``"unknown"``: it is a value an attacker can match on too.
     """
     if width < 1:
         raise PrivacyError(f"an age band must be at least one year wide, got {width}")
     age = pd.Series(age, dtype="float64")
-    low = (age // width) * width
-    bands = low.map(lambda a: f"{int(a)}-{int(a) + width - 1}" if pd.notna(a) else "unknown")
-    return bands.astype(object)
+    low = YOUNGEST + ((age - YOUNGEST) // width) * width
+
+    def label(a: float, lo: float) -> str:
+        if pd.isna(a):
+            return "unknown"
+        if top is not None and a >= top:
+            return f"{top}+"
+        return f"{int(lo)}-{int(lo) + width - 1}"
+
+    return pd.Series([label(a, lo) for a, lo in zip(age, low)], index=age.index, dtype=object)
 
 
 def region_of(neighbourhood: pd.Series) -> pd.Series:
@@ -71,19 +83,19 @@ def region_of(neighbourhood: pd.Series) -> pd.Series:
     return number.map(lambda n: REGIONS[(n - 1) // 8])
 
 
-# From finest to coarsest: (age band width or None for exact, location: district or region)
-LADDER = ((None, "district"), (5, "district"), (10, "district"), (10, "region"),
-          (20, "region"), (40, "region"))
+# From finest to coarsest: (age band width or None for exact, location, open top band from)
+LADDER = ((None, "district", None), (5, "district", None), (10, "district", 68),
+          (10, "region", 68), (20, "region", 58), (40, "region", 58))
 
 
-def generalise(frame: pd.DataFrame, age_width: int | None, location: str) -> pd.DataFrame:
+def generalise(frame: pd.DataFrame, age_width: int | None, location: str, top: int | None = None) -> pd.DataFrame:
     """``frame`` with ``age`` in bands (None keeps it exact) and ``neighbourhood`` kept or
     replaced by its region (``location`` is ``district`` or ``region``)."""
     if location not in ("district", "region"):
         raise PrivacyError(f"location must be 'district' or 'region', got {location!r}")
     out = frame.copy()
     if age_width is not None:
-        out["age"] = age_band(out["age"], age_width).to_numpy()
+        out["age"] = age_band(out["age"], age_width, top).to_numpy()
     if location == "region":
         out["neighbourhood"] = region_of(out["neighbourhood"]).to_numpy()
     return out
