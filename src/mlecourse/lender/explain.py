@@ -50,17 +50,25 @@ def log_odds(model, X: pd.DataFrame) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def import_shap():
+    """The shap module, imported without its import-time warnings (a deprecated matplotlib
+    call, tqdm's notice about widgets). Imported on demand: it loads numba, which takes
+    seconds the service should not pay."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import shap
+    return shap
+
+
 def shap_contributions(model, X: pd.DataFrame) -> pd.DataFrame:
     """SHAP values per raw input and ratio (rows of ``X``), in log-odds.
 
     ``base + contributions.sum(axis=1)`` equals the model's log-odds (SHAP's
     additivity); the base is in ``.attrs["base"]``.
     """
-    import warnings
-
-    with warnings.catch_warnings():  # shap's colour maps use a deprecated matplotlib call
-        warnings.simplefilter("ignore", PendingDeprecationWarning)
-        import shap  # imported here: it loads numba, seconds the service should not pay
+    shap = import_shap()
 
     transformed = model[:-1].transform(X)
     explainer = shap.TreeExplainer(model[-1])
