@@ -107,3 +107,11 @@ def test_explain_endpoint_validates_with_the_service_schema(client, refused):
     assert client.post("/explain", json=extra).status_code == 422
     schema = client.get("/openapi.json").json()
     assert "Explanation" in schema["components"]["schemas"]
+
+
+def test_explain_and_predict_agree_when_fields_are_missing(client, refused):
+    body = {**_application(refused.iloc[0]), "employment_type": None, "annual_income": None}
+    explained = client.post("/explain", json=body).json()
+    predicted = client.post("/predict", json=body).json()["predictions"][0]
+    assert explained["probability_of_default"] == pytest.approx(predicted["probability_of_default"])
+    assert explained["decision"] == predicted["decision"]

@@ -14,6 +14,7 @@ service, validated by the service's own application schema.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
@@ -113,7 +114,10 @@ def add_routes(app: FastAPI, model, metadata: dict) -> FastAPI:
     version = str((metadata or {}).get("version", "unknown"))
 
     async def explain_one(body) -> Explanation:
-        frame = pd.DataFrame([body.model_dump()], columns=list(features.RAW_FEATURES))
+        values = body.model_dump()
+        # the frame /predict builds: numbers as float64, a missing value as NaN
+        # (a None would be a category the imputer does not recognise as missing)
+        frame = pd.DataFrame({c: [np.nan if values.get(c) is None else values[c]] for c in features.RAW_FEATURES})
         for column in features.NUMERIC:
             frame[column] = frame[column].astype("float64")
         result = explain_applications(model, frame, threshold)[0]
