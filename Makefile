@@ -19,7 +19,7 @@ export OMP_NUM_THREADS ?= 1
 LAB_FLAGS := --LabApp.extension_manager=readonly $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve alerts clean site-shots site-offline browser-tools
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve alerts clean site-shots site-offline browser-tools model-card
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -96,6 +96,9 @@ serve: models/loan-default/model.json  ## run the model service on http://127.0.
 
 alerts:  ## check and unit-test the Prometheus alert rules with promtool (apt-get install prometheus)
 	cd deploy/prometheus && promtool check rules alerts.yml && promtool test rules alerts_test.yml
+
+model-card: $(STAMP)  ## regenerate docs/model_card.md from the model and its fairness audit
+	$(BIN)/python -m mlecourse.lender.model_card
 
 clean:  ## remove the built site and caches (keeps .venv)
 	rm -rf _build .pytest_cache

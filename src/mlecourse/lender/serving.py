@@ -49,7 +49,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from mlecourse.lender import artifact, business, features
-from mlecourse.lender import service_metrics
+from mlecourse.lender import artifact, business, features, reasons, service_metrics
 
 log = logging.getLogger("mlecourse.lender.serving")
 
@@ -282,6 +282,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
 
     # --- monitoring: request counts, latency and scores at GET /metrics (Prometheus) ---
     service_metrics.instrument(app, model_version)
+    reasons.add_routes(app, model, metadata)  # POST /explain: adverse-action reasons (the ethics chapter)
     return app
 
 

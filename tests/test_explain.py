@@ -1,0 +1,117 @@
+"""Explanations: SHAP adds up, the two local methods agree, reason codes and POST /explain."""
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from threadpoolctl import threadpool_limits
+
+from mlecourse.lender import business, explain, features, modeling, reasons, serving
+from mlecourse.lender.data import load_loans
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    clean, _ = features.clean_loans(load_loans())
+    train, _valid, test = features.split_by_date(clean)
+    with threadpool_limits(1):
+        model = modeling.train_model(train, "boosting")
+    return model, train, test
+
+
+@pytest.fixture(scope="module")
+def refused(fitted):
+    model, _train, test = fitted
+    X = test[list(features.RAW_FEATURES)].dropna()
+    return X[model.predict_proba(X)[:, 1] > business.COSTS.threshold].iloc[:40]
+
+
+def test_raw_inputs_of_transformed_columns():
+    assert explain.raw_input_of("region_north") == "region"
+    assert explain.raw_input_of("missingindicator_credit_score") == "credit_score"
+    assert explain.raw_input_of("loan_to_income") == "loan_to_income"
+    with pytest.raises(KeyError, match="no raw input"):
+        explain.raw_input_of("colour_red")
+
+
+def test_shap_values_add_up_to_the_log_odds(fitted, refused):
+    model = fitted[0]
+    parts = explain.shap_contributions(model, refused)
+    total = parts.attrs["base"] + parts.sum(axis=1)
+    assert np.allclose(total, explain.log_odds(model, refused), atol=1e-4)
+
+
+def test_the_two_local_methods_mostly_agree_on_the_top_reasons(fitted, refused):
+    model, train, _ = fitted
+    shap_parts = explain.onto_raw_inputs(explain.shap_contributions(model, refused))
+    reference = pd.Series(reasons.TYPICAL_APPROVED, dtype=object)
+    replaced = explain.replacement_contributions(model, refused, reference)
+    agreement = np.mean([explain.top_agreement(shap_parts.loc[i], replaced.loc[i], k=3) for i in refused.index])
+    assert agreement >= 0.55  # two of the top three reasons, most of the time
+    assert np.allclose(shap_parts.sum(axis=1), explain.shap_contributions(model, refused).sum(axis=1))
+
+
+def test_typical_approved_applicant_is_what_the_data_says(fitted):
+    model, train, _ = fitted
+    computed = explain.reference_applicant(train, model)
+    for name, value in reasons.TYPICAL_APPROVED.items():
+        if isinstance(value, str):
+            assert computed[name] == value, name
+        else:
+            assert computed[name] == pytest.approx(value, rel=0.02, abs=0.1), name
+
+
+def test_reason_codes_keep_only_what_pushed_towards_refusal():
+    parts = pd.Series(0.0, index=list(reasons.REASONS))
+    parts[["credit_score", "monthly_debt", "loan_amount", "age", "annual_income"]] = [0.9, 1.2, 0.3, 0.2, -2.0]
+    codes = reasons.reason_codes(parts)
+    assert [c["input"] for c in codes] == ["monthly_debt", "credit_score", "loan_amount", "age"]
+    assert codes[3]["review"] and not codes[0]["review"]
+    assert len(reasons.reason_codes(parts, limit=2)) == 2
+    with pytest.raises(KeyError, match="no reason text for colour"):
+        reasons.reason_codes(pd.Series({"colour": 1.0}))
+
+
+@pytest.fixture(scope="module")
+def client(fitted):
+    model = fitted[0]
+    app = serving.create_app(model, {"version": "9.9.9", "threshold": business.COSTS.threshold})
+    return TestClient(app)
+
+
+def _application(row: pd.Series) -> dict:
+    body = {}
+    for name in features.RAW_FEATURES:
+        value = row[name]
+        body[name] = int(value) if name in features.INTEGERS else value.item() if hasattr(value, "item") else value
+    return body
+
+
+def test_explain_endpoint_gives_reasons_for_a_refusal_and_none_for_an_approval(client, fitted, refused):
+    model, _, test = fitted
+    body = client.post("/explain", json=_application(refused.iloc[0])).json()
+    assert body["decision"] == "refuse" and body["model_version"] == "9.9.9"
+    assert 1 <= len(body["reasons"]) <= reasons.MAX_REASONS
+    assert set(body["reasons"][0]) == {"code", "input", "text", "log_odds", "review"}
+    assert body["probability_of_default"] == pytest.approx(model.predict_proba(refused.iloc[[0]])[0, 1])
+    X = test[list(features.RAW_FEATURES)].dropna()
+    approved = X[model.predict_proba(X)[:, 1] < 0.05].iloc[0]
+    body = client.post("/explain", json=_application(approved)).json()
+    assert body["decision"] == "approve" and body["reasons"] == []
+
+
+def test_explain_endpoint_validates_with_the_service_schema(client, refused):
+    bad = {**_application(refused.iloc[0]), "age": 7}
+    response = client.post("/explain", json=bad)
+    assert response.status_code == 422 and "age" in response.text
+    extra = {**_application(refused.iloc[0]), "ethnicity": "minority"}
+    assert client.post("/explain", json=extra).status_code == 422
+    schema = client.get("/openapi.json").json()
+    assert "Explanation" in schema["components"]["schemas"]
+
+
+def test_explain_and_predict_agree_when_fields_are_missing(client, refused):
+    body = {**_application(refused.iloc[0]), "employment_type": None, "annual_income": None}
+    explained = client.post("/explain", json=body).json()
+    predicted = client.post("/predict", json=body).json()["predictions"][0]
+    assert explained["probability_of_default"] == pytest.approx(predicted["probability_of_default"])
+    assert explained["decision"] == predicted["decision"]
