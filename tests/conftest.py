@@ -12,6 +12,8 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 # thread each, or their thread pools fight (kernels inherit this).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 
 # --- the built site, made once per test run ----------------------------------

@@ -217,6 +217,20 @@ def proxy(loans) -> list[str]:
             f"({roc_auc_score(minority, region.map(by_region)):.3f} from the cleaned `region`)"]
 
 
+def proxies_in_the_model() -> list[str]:
+    """Which of the course model's inputs carry the group (trained 2019-2020, measured on 2022)."""
+    from mlecourse.lender import fairness, features
+
+    clean, _ = features.clean_loans(load_loans())
+    train, _valid, test = features.split_by_date(clean)
+    alone = fairness.proxy_strength(train, test, features.RAW_FEATURES)
+    together = fairness.inputs_reveal_group(train, test, list(features.RAW_FEATURES))
+    top = list(alone.index[:3])
+    assert top == ["interest_rate", "region", "credit_score"], top  # the order the page tells
+    return [f"ROC AUC of {together:.3f} on 2022", f"`interest_rate` ({alone['interest_rate']:.3f} alone",
+            f"`region` ({alone['region']:.3f}:", f"`credit_score` ({alone['credit_score']:.3f}:"]
+
+
 def label_delay(loans) -> list[str]:
     year = loans[loans["application_date"].dt.year == 2023]
     known = labels_known_at(year, "2024-06-30")
@@ -268,7 +282,7 @@ def facts() -> tuple[str, ...]:
     raw, loans, world = data()
     return tuple(composition(raw, loans, world) + columns_table(raw, loans) + missing_values(raw)
                  + bad_records(raw) + incident(loans) + covariate_drift(loans, world)
-                 + concept_drift(loans, world) + bias(loans, world) + proxy(loans) + label_delay(loans)
+                 + concept_drift(loans, world) + bias(loans, world) + proxy(loans) + proxies_in_the_model() + label_delay(loans)
                  + quick_models(loans) + model_bias(loans))
 
 

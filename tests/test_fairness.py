@@ -95,20 +95,6 @@ def test_proxy_strength_finds_a_planted_proxy():
     assert together > strength["proxy"] - 0.02
 
 
-def test_datasheet_proxy_numbers_are_what_the_data_gives():
-    """data/README.md says which inputs carry the group into the course's model, with these AUCs."""
-    from mlecourse.lender import features
-    from mlecourse.lender.data import load_loans
-
-    clean, _ = features.clean_loans(load_loans())
-    train, _valid, test = features.split_by_date(clean)
-    alone = fairness.proxy_strength(train, test, features.RAW_FEATURES)
-    assert list(alone.index[:3]) == ["interest_rate", "region", "credit_score"]
-    assert [round(alone[c], 3) for c in alone.index[:3]] == [0.739, 0.658, 0.602]
-    together = fairness.inputs_reveal_group(train, test, list(features.RAW_FEATURES))
-    assert round(together, 3) == 0.954
-
-
 def test_ratio_without_any_approval_is_named():
     refuse = np.ones(10, bool)
     with pytest.raises(AuditError, match="ratio of approval rates is undefined"):
