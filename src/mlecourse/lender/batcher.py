@@ -25,6 +25,7 @@ answer: what Triton, BentoML and Ray Serve call dynamic or adaptive batching.
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -53,6 +54,7 @@ class MicroBatcher:
         self._queued_rows = 0
         self._worker: asyncio.Task | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self.last_overloaded = float("-inf")  # when a request was last turned away
         self.calls = 0  # model calls so far, and the rows they scored: for the chapter's table
         self.rows = 0
 
@@ -60,9 +62,15 @@ class MicroBatcher:
     def queued_rows(self) -> int:
         return self._queued_rows
 
+    def saturated(self, within_s: float = 1.0) -> bool:
+        """Whether the queue is full, or turned a request away in the last ``within_s`` seconds."""
+        return (self._queued_rows >= self.max_queue_rows
+                or time.monotonic() - self.last_overloaded < within_s)
+
     async def submit(self, rows: list) -> np.ndarray:
         """The probabilities of ``rows``, scored with whatever else is queued; Overloaded if full."""
         if self._queued_rows + len(rows) > self.max_queue_rows:
+            self.last_overloaded = time.monotonic()
             raise Overloaded(f"{self._queued_rows} rows are waiting (at most {self.max_queue_rows})")
         loop = asyncio.get_running_loop()
         if self._worker is not None and self._worker.get_loop() is not loop:

@@ -388,7 +388,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     # full, so that the load balancer sends new requests to other replicas.
     @app.get("/ready", responses=_responses(503))
     async def ready():
-        if batcher is not None and batcher.queued_rows >= batcher.max_queue_rows:
+        if batcher is not None and batcher.saturated():
             return limits.one_problem(503, "saturated", "the queue is full",
                                       headers={"Retry-After": "1"})
         return {"status": "ready"}

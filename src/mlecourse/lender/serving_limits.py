@@ -42,12 +42,14 @@ class ClientGone(Exception):
     """The client closed the connection before its body was complete."""
 
 
-async def read_body(receive, limit: int = MAX_BODY_BYTES, timeout: float = BODY_TIMEOUT_S) -> bytes:
+async def read_body(receive, limit: int | None = None, timeout: float | None = None) -> bytes:
     """The request body from an ASGI ``receive``, refused as soon as it passes ``limit`` bytes.
 
     ``Content-Length`` is a claim, not a fact: the bytes are counted as they
     arrive, and at most ``limit`` + one chunk is ever held in memory.
     """
+    limit = MAX_BODY_BYTES if limit is None else limit
+    timeout = BODY_TIMEOUT_S if timeout is None else timeout
     chunks, size = [], 0
     while True:
         try:
