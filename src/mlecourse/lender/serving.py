@@ -457,10 +457,11 @@ def create_app_from_dir(directory, *, expected_fingerprint: str | None = None, *
 # The server's own limits (uvicorn's settings). Past LIMIT_CONCURRENCY open
 # connections and requests, uvicorn answers 503 itself instead of queueing
 # without bound (and running out of file descriptors); an idle keep-alive
-# connection is closed after KEEP_ALIVE_S; request headers are capped. A body
-# that arrives too slowly is cut by serving_limits.BODY_TIMEOUT_S. What uvicorn
-# cannot do (a deadline for the headers of a slow client, connections per
-# client address) a reverse proxy in front must: see the Dockerfile's notes.
+# connection is closed after timeout_keep_alive seconds; request heads are
+# capped in size and, by serving_limits.deadline_protocol, in time; a body that
+# arrives too slowly is cut by serving_limits.BODY_TIMEOUT_S. What uvicorn
+# cannot do (connections per client address, TLS, a total request deadline)
+# a reverse proxy in front must: see deploy/kubernetes.yaml's notes.
 SERVER_LIMITS = {"limit_concurrency": 512, "timeout_keep_alive": 5, "backlog": 512,
                  "h11_max_incomplete_event_size": 16_384}
 
@@ -468,7 +469,7 @@ SERVER_LIMITS = {"limit_concurrency": 512, "timeout_keep_alive": 5, "backlog": 5
 @contextmanager
 def serve(app, host: str = "127.0.0.1", port: int | None = None, *, timeout: float = 30.0,
           access_log: bool = False, log_level: str = "warning", nagle: bool = False,
-          **server_limits):
+          header_timeout: float | None = None, **server_limits):
     """Run ``app`` with uvicorn in a background thread; yields the base URL.
 
     ``port=None`` takes a free port (the socket is bound here and handed to
@@ -477,7 +478,9 @@ def serve(app, host: str = "127.0.0.1", port: int | None = None, *, timeout: flo
     thread, so a notebook kernel or a test process exits cleanly. Works in
     Jupyter: the server runs its own event loop in its own thread.
     ``nagle=True`` leaves Nagle's algorithm on, only to measure what it costs.
-    ``server_limits`` override :data:`SERVER_LIMITS` (uvicorn.Config's names).
+    ``server_limits`` override :data:`SERVER_LIMITS` (uvicorn.Config's names);
+    ``header_timeout`` is the seconds a connection has to send a request head
+    (default: serving_limits.HEADER_TIMEOUT_S).
     """
     import uvicorn
 
@@ -492,6 +495,7 @@ def serve(app, host: str = "127.0.0.1", port: int | None = None, *, timeout: flo
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=access_log,
                             lifespan="off", timeout_graceful_shutdown=5,
+                            http=limits.deadline_protocol(header_timeout),
                             **{**SERVER_LIMITS, **server_limits})
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
@@ -626,7 +630,7 @@ def main(argv=None) -> int:
         log.error("refusing to start: %s", error)
         return 2
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=not args.no_access_log, **SERVER_LIMITS)
+                access_log=not args.no_access_log, http=limits.deadline_protocol(), **SERVER_LIMITS)
     return 0
 
 

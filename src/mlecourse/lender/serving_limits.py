@@ -159,3 +159,44 @@ def one_problem(status: int, kind: str, msg: str, headers=None) -> Response:
 
 def too_large(limit: int = MAX_BODY_BYTES) -> Response:
     return one_problem(413, "too_large", f"request body over {limit} bytes")
+
+
+HEADER_TIMEOUT_S = 10.0  # a connection must send a whole request head within this
+
+
+def deadline_protocol(header_timeout: float | None = None):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request's head (Slowloris).
+
+    uvicorn closes an idle keep-alive connection after ``timeout_keep_alive``,
+    but only once a first request was answered, and any byte received resets
+    it: a client that connects and sends nothing, or a header byte now and
+    then, holds a connection (and a file descriptor) forever. This protocol
+    closes a connection that has not sent a whole request head within
+    ``header_timeout`` seconds of connecting or of its last response.
+    """
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    seconds = HEADER_TIMEOUT_S if header_timeout is None else header_timeout
+
+    class DeadlineH11Protocol(H11Protocol):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self._arm_deadline()
+
+        def _arm_deadline(self):
+            self._deadline = self.loop.call_later(seconds, self._head_too_slow)
+
+        def _head_too_slow(self):
+            if self.cycle is None or self.cycle.response_complete:  # waiting for a request head
+                self.timeout_keep_alive_handler()
+
+        def on_response_complete(self):
+            super().on_response_complete()
+            self._deadline.cancel()
+            self._arm_deadline()
+
+        def connection_lost(self, exc):
+            self._deadline.cancel()
+            super().connection_lost(exc)
+
+    return DeadlineH11Protocol
