@@ -60,8 +60,8 @@ doctor: $(STAMP)  ## check this machine is ready for the course
 bench: $(STAMP)  ## time every notebook and its slowest cell
 	$(BIN)/python -m mlecourse.course.bench
 
-bench-service: $(STAMP)  ## time the model service: latency, throughput, overhead vs the raw model
-	$(BIN)/python -m mlecourse.lender.loadtest
+bench-service: $(STAMP)  ## the model service before and after hardening, at 1-64 concurrent clients
+	$(BIN)/python -m mlecourse.lender.loadtest --before-after
 
 model: $(STAMP)  ## train the course model into models/loan-default (what the Dockerfile copies)
 	$(BIN)/python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0

@@ -589,8 +589,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"file with the API keys, one a line (default: the {auth.API_KEY_ENV} "
                         "environment variable; neither: no key, loopback only)")
     parser.add_argument("--allowed-host", action="append", default=None, metavar="NAME",
-                        help="a Host name the service answers (repeat; default: loopback names)")
-    parser.add_argument("--rate-limit", type=float, default=50.0,
+                        help="a Host name the service answers besides the loopback names (repeat)")
+    parser.add_argument("--rate-limit", type=float, default=100.0,
                         help="applications per second per client (0: no limit; default: %(default)s)")
     parser.add_argument("--burst", type=float, default=None,
                         help="applications a client may send at once (default: one full batch)")
@@ -623,7 +623,7 @@ def main(argv=None) -> int:
     try:
         app = create_app_from_dir(args.model_dir, api_keys=keys,
                                   rate_limit=args.rate_limit or None, burst=args.burst,
-                                  allowed_hosts=args.allowed_host,
+                                  allowed_hosts=(*auth.LOOPBACK_HOSTS, *(args.allowed_host or ())),
                                   micro_batching=not args.no_micro_batching,
                                   max_wait_ms=args.max_wait_ms)
     except artifact.ArtifactError as error:
