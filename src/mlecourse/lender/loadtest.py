@@ -238,21 +238,49 @@ BEFORE_REF = "a59c76c"  # the service before issue 12: no micro-batching, model 
 LEVELS = (1, 4, 16, 64)
 
 
-def health_probe(url: str, stop: threading.Event, every_s: float = 0.05, timeout: float = 5.0) -> list:
-    """Milliseconds of GET /health, one every ``every_s``, until ``stop`` is set (None: failed)."""
-    import httpx
+PROBE_SCRIPT = """
+import json, os, sys, time, httpx
+url, stop, every = sys.argv[1], sys.argv[2], float(sys.argv[3])
+out = []
+open(stop + ".ready", "w").close()
+with httpx.Client(timeout=5.0) as http:
+    while not os.path.exists(stop):
+        start = time.perf_counter()
+        try:
+            ok = http.get(url + "/health").status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        out.append((time.perf_counter() - start) * 1000.0 if ok else None)
+        time.sleep(every)
+print(json.dumps(out))
+"""
 
-    out = []
-    with httpx.Client(timeout=timeout) as http:
-        while not stop.is_set():
-            start = time.perf_counter()
-            try:
-                ok = http.get(f"{url}/health").status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            out.append((time.perf_counter() - start) * 1000.0 if ok else None)
-            stop.wait(every_s)
-    return out
+
+@contextmanager
+def health_probe(url: str, every_s: float = 0.05):
+    """GET /health every ``every_s`` from a process of its own (as a kubelet would), while the block runs.
+
+    Yields a list that, after the block, holds each probe's milliseconds
+    (None: failed). Its own process, so the clients' threads do not delay it.
+    """
+    import subprocess
+    import sys
+    import tempfile
+
+    out: list = []
+    with tempfile.TemporaryDirectory() as scratch:
+        stop = Path(scratch) / "stop"
+        process = subprocess.Popen([sys.executable, "-c", PROBE_SCRIPT, url, str(stop), str(every_s)],
+                                   stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not Path(f"{stop}.ready").exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)  # its interpreter starts
+        try:
+            yield out
+        finally:
+            stop.touch()
+            text, _ = process.communicate(timeout=30)
+            out.extend(json.loads(text or "[]"))
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -310,17 +338,10 @@ def measure_levels(url: str, pid: int, payloads, levels=LEVELS, *, requests_per_
     """Throughput, p50/p99 and /health p99 at each level of concurrent single-application clients."""
     rows = []
     for clients in levels:
-        stop = threading.Event()
-        probes: list = []
-        prober = threading.Thread(target=lambda: probes.extend(health_probe(url, stop)))
         cpu0, wall0 = _cpu_seconds(pid), time.perf_counter()
-        prober.start()
-        try:
+        with health_probe(url) as probes:
             result = run_load(f"{url}/predict", payloads, concurrency=clients,
                               requests=max(minimum, requests_per_client * clients))
-        finally:
-            stop.set()
-            prober.join()
         wall, cpu = time.perf_counter() - wall0, _cpu_seconds(pid) - cpu0
         ok = result[result["status"] == 200]
         health = [p for p in probes if p is not None]
