@@ -3,8 +3,24 @@
 # Build (from the repository root, after writing the model directory):
 #   python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0
 #   docker build -t loan-default:1.0.0 .
-#   docker run --rm -p 8000:8000 loan-default:1.0.0
+#   docker run --rm -p 8000:8000 -e MLECOURSE_API_KEY="$(cat my-api-key)" loan-default:1.0.0
 #   curl localhost:8000/health
+#   curl -H "X-API-Key: $(cat my-api-key)" localhost:8000/version
+#
+# The service listens on all interfaces in the container, so it refuses to
+# start without an API key: from MLECOURSE_API_KEY, or from a file named by
+# --api-key-file (the Kubernetes manifest mounts a Secret). Never bake a key
+# into the image or the repository.
+#
+# In production, put a reverse proxy (nginx, Envoy, the cloud's load balancer)
+# in front. It must do what uvicorn does not: terminate TLS; cap connections
+# and requests per client address; give a whole request a deadline (nginx:
+# client_header_timeout and client_body_timeout 10s, client_max_body_size 2m,
+# limit_conn and limit_req per $binary_remote_addr, proxy_read_timeout);
+# buffer slow clients so that they hold the proxy's cheap connections, not
+# the model server's. The service's own limits (body size counted, a
+# deadline for request heads and bodies, keep-alive 5 s, 512 connections at
+# most, a bounded queue that answers 503) are the second line, not the first.
 #
 # For production, pin the base image by digest (python:3.11-slim@sha256:...)
 # so that a rebuild cannot silently change the operating system underneath.

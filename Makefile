@@ -82,8 +82,8 @@ ifneq ($(filter bench,$(MAKECMDGOALS)),)
 $(BENCHED): ; @:
 endif
 
-bench-service: $(STAMP)  ## time the model service: latency, throughput, overhead vs the raw model
-	$(BIN)/python -m mlecourse.course.bench --service
+bench-service: $(STAMP)  ## the model service before and after hardening, at 1-64 concurrent clients, with the machine's calibration
+	$(BIN)/python -m mlecourse.course.bench --service --before-after
 
 model: $(STAMP)  ## train the course model into models/loan-default (what the Dockerfile copies)
 	$(BIN)/python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0

@@ -177,11 +177,34 @@ def test_container_port_is_the_service_port(container):
     assert [p["containerPort"] for p in container["ports"]] == [PORT]
 
 
-@pytest.mark.parametrize("probe", ["readinessProbe", "livenessProbe", "startupProbe"])
-def test_probes_hit_the_health_route_on_the_app_port(container, app_paths, probe):
+@pytest.mark.parametrize("probe,path", [("readinessProbe", "/ready"), ("livenessProbe", "/health"),
+                                        ("startupProbe", "/health")])
+def test_probes_hit_the_health_routes_on_the_app_port(container, app_paths, probe, path):
+    """Liveness asks "alive?", readiness "may I send more?": different routes, as the chapter says."""
     check = container[probe]["httpGet"]
-    assert check["path"] in app_paths and check["path"] == "/health"
+    assert check["path"] in app_paths and check["path"] == path
     assert resolve_port(container, check["port"]) == PORT
+    # the probe's Host is one the service answers (the Host check would refuse the pod's IP)
+    host = {h["name"]: h["value"] for h in check.get("httpHeaders", [])}.get("Host")
+    assert host in serving.auth.LOOPBACK_HOSTS
+
+
+def test_the_pod_reads_its_api_key_from_a_secret_file(manifest, container):
+    args = serving.build_parser().parse_args(container["args"][3:])
+    assert args.host == "0.0.0.0" and args.port == PORT and args.rate_limit > 0
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in manifest["Deployment"]["spec"]["template"]["spec"]["volumes"]}
+    (name,) = [n for n, v in volumes.items() if "secret" in v]
+    assert str(args.api_key_file).startswith(mounts[name]["mountPath"] + "/")
+    assert mounts[name]["readOnly"] is True
+    assert not any("API_KEY" in e["name"] and "value" in e for e in container.get("env", []))
+
+
+def test_the_container_cannot_start_open_on_all_interfaces(cmd, monkeypatch, caplog, tmp_path):
+    """The image's command listens on 0.0.0.0: without a key, it refuses to start."""
+    monkeypatch.delenv(serving.auth.API_KEY_ENV, raising=False)
+    assert serving.main(cmd[3:]) == 2
+    assert "without an API key" in caplog.text
 
 
 def test_rolling_update_never_drops_below_capacity(manifest):

@@ -1,4 +1,6 @@
 """The load-test helpers: percentiles, throughput, and a real run on loopback."""
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,3 +86,33 @@ def test_raw_predict_timings(small):
     model, bodies = small
     timings = loadtest.raw_predict_timings(model, serving.applications_frame(bodies[:5]), repeats=7)
     assert timings.shape == (7,) and (timings > 0).all()
+
+
+def test_speedups_compare_after_with_before_at_each_level():
+    table = pd.DataFrame([
+        {"service": "before (x)", "clients": 1, "throughput_rps": 10.0, "health_p99_ms": 50.0},
+        {"service": "before (x)", "clients": 64, "throughput_rps": 20.0, "health_p99_ms": 900.0},
+        {"service": "after", "clients": 1, "throughput_rps": 12.0, "health_p99_ms": 5.0},
+        {"service": "after", "clients": 64, "throughput_rps": 200.0, "health_p99_ms": 9.0},
+    ])
+    out = loadtest.speedups(table).set_index("clients")
+    assert out.loc[1, "throughput_x"] == pytest.approx(1.2) and out.loc[64, "throughput_x"] == 10.0
+    assert out.loc[64, "health_p99_before_ms"] == 900.0 and out.loc[64, "health_p99_after_ms"] == 9.0
+    assert loadtest.speedups(table[table["service"] == "after"]).empty
+
+
+def test_health_probe_runs_in_its_own_process_and_counts_failures(small):
+    with serving.serve(serving.create_app(small[0], {"version": "t"})) as url:
+        with loadtest.health_probe(url, every_s=0.02) as probes:
+            time.sleep(1.0)
+    assert len(probes) > 0, "no probe ran"
+    assert all(p is not None and p > 0 for p in probes)
+    with loadtest.health_probe(f"http://127.0.0.1:{serving.free_port()}", every_s=0.02) as dead:
+        time.sleep(1.0)
+    assert len(dead) > 0 and all(p is None for p in dead)
+
+
+def test_checkout_src_writes_an_earlier_commit(tmp_path):
+    src = loadtest.checkout_src(loadtest.BEFORE_REF, tmp_path)
+    old = (src / "mlecourse" / "lender" / "serving.py").read_text()
+    assert "def create_app" in old and "MicroBatcher" not in old

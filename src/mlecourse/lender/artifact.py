@@ -117,6 +117,8 @@ def feature_schema() -> dict:
                             "nullable": nullable}
             if name == "loan_term_months":
                 schema[name]["allowed"] = list(features.TERMS)
+            if name == "interest_rate":  # what the product offers, not what is plausible
+                schema[name]["min"], schema[name]["max"] = features.OFFERED_RATES
     return schema
 
 

@@ -61,6 +61,7 @@ RANGES = {  # inclusive bounds of a plausible value; None means unbounded
     "previous_defaults": (0, None),
 }
 TERMS = (12, 24, 36, 60)  # the only loan terms the product offers, in months
+OFFERED_RATES = spec.RATE_CARD  # the only interest rates the product offers, percent a year
 INTEGERS = ("age", "loan_term_months", "num_credit_lines", "previous_defaults")
 # Fields an application may leave blank: the training data has them missing
 # (data/README.md says why) and the pipeline imputes them. The validator and

@@ -24,9 +24,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -229,6 +232,177 @@ def overhead(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+# --- before and after: the hardened service against an earlier commit's ---------------
+
+BEFORE_REF = "a59c76c"  # the service before issue 12: no micro-batching, model on the event loop
+LEVELS = (1, 4, 16, 64)
+
+
+PROBE_SCRIPT = """
+import json, os, sys, time, httpx
+url, stop, every = sys.argv[1], sys.argv[2], float(sys.argv[3])
+out = []
+open(stop + ".ready", "w").close()
+with httpx.Client(timeout=5.0) as http:
+    while not os.path.exists(stop):
+        start = time.perf_counter()
+        try:
+            ok = http.get(url + "/health").status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        out.append((time.perf_counter() - start) * 1000.0 if ok else None)
+        time.sleep(every)
+print(json.dumps(out))
+"""
+
+
+@contextmanager
+def health_probe(url: str, every_s: float = 0.05):
+    """GET /health every ``every_s`` from a process of its own (as a kubelet would), while the block runs.
+
+    Yields a list that, after the block, holds each probe's milliseconds
+    (None: failed). Its own process, so the clients' threads do not delay it.
+    """
+    import subprocess
+    import sys
+    import tempfile
+
+    out: list = []
+    with tempfile.TemporaryDirectory() as scratch:
+        stop = Path(scratch) / "stop"
+        process = subprocess.Popen([sys.executable, "-c", PROBE_SCRIPT, url, str(stop), str(every_s)],
+                                   stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not Path(f"{stop}.ready").exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)  # its interpreter starts
+        try:
+            yield out
+        finally:
+            stop.touch()
+            text, _ = process.communicate(timeout=30)
+            out.extend(json.loads(text or "[]"))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def checkout_src(ref: str, into) -> Path:
+    """The ``src/`` of commit ``ref`` of this repository, written under ``into`` (git archive)."""
+    import io
+    import subprocess
+    import tarfile
+
+    from mlecourse.paths import ROOT
+
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref, "src"],
+                             check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return Path(into) / "src"
+
+
+@contextmanager
+def server_process(model_dir, src=None, extra_args=(), timeout: float = 90.0):
+    """``python -m mlecourse.lender.serving`` on loopback, from ``src`` (default: this code); yields (url, pid)."""
+    import subprocess
+    import sys
+
+    from mlecourse.lender import serving
+
+    port = serving.free_port()
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    command = [sys.executable, "-m", "mlecourse.lender.serving", "--model-dir", str(model_dir),
+               "--port", str(port), "--log-level", "warning", "--no-access-log", *extra_args]
+    process = subprocess.Popen(command, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        serving._wait_until_healthy(url, timeout, failure=lambda: None if process.poll() is None
+                                    else f"it exited with code {process.returncode}")
+        yield url, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def measure_levels(url: str, pid: int, payloads, levels=LEVELS, *, requests_per_client: int = 20,
+                   minimum: int = 200) -> list[dict]:
+    """Throughput, p50/p99 and /health p99 at each level of concurrent single-application clients."""
+    rows = []
+    for clients in levels:
+        cpu0, wall0 = _cpu_seconds(pid), time.perf_counter()
+        with health_probe(url) as probes:
+            result = run_load(f"{url}/predict", payloads, concurrency=clients,
+                              requests=max(minimum, requests_per_client * clients))
+        wall, cpu = time.perf_counter() - wall0, _cpu_seconds(pid) - cpu0
+        ok = result[result["status"] == 200]
+        health = [p for p in probes if p is not None]
+        rows.append({"clients": clients, "requests": len(result),
+                     "failed": int((result["status"] != 200).sum()),
+                     "throughput_rps": len(ok) / float(result["end_s"].max() - result["start_s"].min()),
+                     "p50_ms": float(np.percentile(ok["latency_ms"], 50)) if len(ok) else float("nan"),
+                     "p99_ms": float(np.percentile(ok["latency_ms"], 99)) if len(ok) else float("nan"),
+                     "health_p99_ms": float(np.percentile(health, 99)) if health else float("nan"),
+                     "health_failed": sum(p is None for p in probes), "health_probes": len(probes),
+                     "server_cpu_s": cpu, "wall_s": wall})
+    return rows
+
+
+def bench_service(model_dir=None, *, before: str | None = BEFORE_REF, levels=LEVELS,
+                  requests_per_client: int = 20, minimum: int = 200, seed: int = 0) -> pd.DataFrame:
+    """The service before (commit ``before``) and after, side by side, in one run on this machine.
+
+    Both serve the same model directory (default: the course model, trained
+    once into a temporary directory) as their own process, on loopback, with
+    no rate limit; the clients send single applications. ``before=None``
+    measures the current code only.
+    """
+    import tempfile
+
+    from mlecourse.lender import artifact, features, serving
+    from mlecourse.lender.data import load_loans
+
+    clean, _ = features.clean_loans(load_loans())
+    _train, valid, _test = features.split_by_date(clean)
+    required = [n for n, s in artifact.feature_schema().items() if not s["nullable"]]
+    bodies = [b for b in serving.as_applications(valid) if all(n in b for n in required)]
+    order = np.random.default_rng(seed).permutation(len(bodies))
+    singles = [bodies[i] for i in order[:500]]
+    out = []
+    with tempfile.TemporaryDirectory(prefix="mlecourse-bench-") as scratch:
+        if model_dir is None:
+            model_dir = artifact.train_and_save(Path(scratch) / "model", version="bench")
+        versions = [("after", None, ["--rate-limit", "0"])]
+        if before:
+            versions.insert(0, (f"before ({before})", checkout_src(before, Path(scratch) / "before"), []))
+        for name, src, extra in versions:
+            with server_process(model_dir, src, extra) as (url, pid):
+                load = os.getloadavg()[0]
+                for row in measure_levels(url, pid, singles, levels,
+                                          requests_per_client=requests_per_client, minimum=minimum):
+                    out.append({"service": name, **row, "load_avg": load})
+    return pd.DataFrame(out)
+
+
+def speedups(table: pd.DataFrame) -> pd.DataFrame:
+    """After / before throughput at each level (when both are in ``table``)."""
+    after = table[table["service"] == "after"].set_index("clients")
+    before = table[table["service"] != "after"].set_index("clients")
+    if before.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({"throughput_x": after["throughput_rps"] / before["throughput_rps"],
+                         "health_p99_before_ms": before["health_p99_ms"],
+                         "health_p99_after_ms": after["health_p99_ms"]}).reset_index()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlecourse.lender.loadtest",
                                      description="Latency and throughput of the model service on loopback.")
@@ -239,9 +413,12 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=4, help="client threads for throughput (default: 4)")
     parser.add_argument("--in-process", action="store_true",
                         help="run the server in a thread of this process, not as its own process")
+    parser.add_argument("--before-after", action="store_true",
+                        help=f"the service before ({BEFORE_REF}) and now at {LEVELS} concurrent clients")
+    parser.add_argument("--before", default=BEFORE_REF, help="the commit to compare with (default: %(default)s)")
     args = parser.parse_args(argv)
-
-    import os
+    if args.before_after:
+        return main_before_after(args.model_dir, args.before)
 
     load = os.getloadavg()
     table = benchmark(args.model_dir, single_requests=args.single_requests,
@@ -260,6 +437,21 @@ def main(argv=None) -> int:
         print("service overhead at p50 (one client):")
         print(overhead(table).to_string(index=False))
     return 0 if (table["failed"] == 0).all() else 1
+
+
+def main_before_after(model_dir, before: str) -> int:
+    load = os.getloadavg()
+    started = time.perf_counter()
+    table = bench_service(model_dir, before=before)
+    with pd.option_context("display.width", 200, "display.max_columns", 20,
+                           "display.float_format", "{:,.1f}".format):
+        print(f"loopback, {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+              f"before the run, {os.getloadavg()[0]:.2f} after; single-application clients "
+              f"(threads of this process), each server its own process; {time.perf_counter() - started:.0f} s")
+        print(table.to_string(index=False))
+        print()
+        print(speedups(table).to_string(index=False))
+    return 0
 
 
 if __name__ == "__main__":

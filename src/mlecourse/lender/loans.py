@@ -299,6 +299,9 @@ def _loan_terms(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return frame.assign(loan_purpose=purpose, loan_amount=amount, loan_term_months=term)
 
 
+RATE_CARD = (3.99, 29.99)  # the lowest and highest rate the lender offers, percent a year
+
+
 def _legacy_price(score, frame: pd.DataFrame, noise, premium) -> np.ndarray:
     """The lender's old rate card, in percent a year; thin files are priced as a 600 score."""
     score = np.where(np.isnan(score), 600, score)
@@ -308,7 +311,7 @@ def _legacy_price(score, frame: pd.DataFrame, noise, premium) -> np.ndarray:
                                          "debt_consolidation": 0.5}).fillna(0.0).to_numpy()
             + 1.25 * np.minimum(frame["previous_defaults"], 3) + 0.5 * (frame["channel"] == "broker")
             + premium + noise)
-    return np.clip(rate, 3.99, 29.99)
+    return np.clip(rate, *RATE_CARD)
 
 
 def _legacy_pricing(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -322,9 +325,23 @@ def _legacy_pricing(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
 
 
 def monthly_payment(amount, rate_percent, months):
-    """The instalment of an amortising loan."""
-    r = np.asarray(rate_percent) / 1200
-    return amount * r / (1 - (1 + r) ** -np.asarray(months))
+    """The instalment of an amortising loan (at a zero rate: amount / months).
+
+    For a rate near zero, ``(1 + r) ** -n`` rounds to 1 and the textbook
+    formula divides by zero (a rate of 1e-14 % gave an infinite payment, a
+    rate of 0 a NaN). There the payment is its limit, amount / n, plus the
+    first-order interest; elsewhere the formula is unchanged, bit for bit.
+    """
+    r = np.asarray(rate_percent, dtype="float64") / 1200
+    n = np.asarray(months, dtype="float64")
+    small = np.abs(r * n) < 1e-6
+    safe = np.where(small, 1.0, r)  # any rate the formula handles; replaced below
+    payment = amount * safe / (1 - (1 + safe) ** -n)
+    if np.any(small):
+        limit = amount * (1 + r * (n + 1) / 2) / n
+        payment = payment.where(~small, limit) if isinstance(payment, pd.Series) \
+            else np.where(small, limit, payment)
+    return payment
 
 
 def _downturn(dates: pd.Series, dti: np.ndarray) -> np.ndarray:
