@@ -87,15 +87,23 @@ def cmd_hint(args) -> int:
 
 def cmd_doctor(args) -> int:
     from . import doctor
-    return doctor.main((["--lock", args.lock] if args.lock else []) + (["--fix"] if args.fix else []))
+    return doctor.main((["--lock", args.lock] if args.lock else []) + (["--fix"] if args.fix else [])
+                       + (["--quiet"] if args.quiet else []))
 
 
-def _module(name: str, rest_default: list[str] | None = None):
-    def run(args) -> int:
-        import importlib
-        module = importlib.import_module(name)
-        return module.main((rest_default or []) + args.rest) or 0
-    return run
+# Commands that pass their arguments on to a module's own parser (its --help is theirs).
+PASS_THROUGH = {
+    "bundle": ("write the offline attendee bundle (instructors)", "mlecourse.course.bundle", []),
+    "exercises": ("regenerate exercises/ from solutions/ (authors)", "mlecourse.course.workbooks", ["generate"]),
+    "bench": ("time every notebook and its slowest cell", "mlecourse.course.bench", []),
+    "build": ("build the site into _build/html", "mlecourse.course.build", []),
+}
+
+
+def _pass_through(command: str, rest: list[str]) -> int:
+    import importlib
+    _, name, default = PASS_THROUGH[command]
+    return importlib.import_module(name).main(default + rest) or 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -126,17 +134,11 @@ def parser() -> argparse.ArgumentParser:
     p = subs.add_parser("doctor", help="check this machine is ready for the course")
     p.add_argument("--lock", help=argparse.SUPPRESS)
     p.add_argument("--fix", action="store_true", help="reinstall the packages that are broken (offline)")
+    p.add_argument("--quiet", action="store_true", help="with --fix: one line when all is well")
     p.set_defaults(run=cmd_doctor)
 
-    for name, help_text, module, default in (
-            ("bundle", "write the offline attendee bundle (instructors)", "mlecourse.course.bundle", []),
-            ("exercises", "regenerate exercises/ from solutions/ (authors)", "mlecourse.course.workbooks",
-             ["generate"]),
-            ("bench", "time every notebook and its slowest cell", "mlecourse.course.bench", []),
-            ("build", "build the site into _build/html", "mlecourse.course.build", [])):
-        p = subs.add_parser(name, help=help_text, add_help=False)
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(run=_module(module, default))
+    for name, (help_text, _, _) in PASS_THROUGH.items():
+        subs.add_parser(name, help=help_text, add_help=False)
     return top
 
 
@@ -146,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         top.print_help()
         return 0
+    if argv[0] in PASS_THROUGH:
+        return _pass_through(argv[0], argv[1:])
     try:
         args = top.parse_args(argv)
     except SystemExit as stop:  # argparse already printed its one line (or the help)

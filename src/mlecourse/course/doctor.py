@@ -193,27 +193,39 @@ def report(findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
+ENVIRONMENT = ("Python", "Packages", "Imports", "Jupyter kernel")  # what --fix can repair
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     parser = argparse.ArgumentParser(prog="mlecourse doctor", description=__doc__)
     parser.add_argument("--lock", type=Path, default=ROOT / "requirements.lock",
                         help="the lock file to check against (default: the course's)")
-    parser.add_argument("--fix", action="store_true", help="reinstall the packages that are broken")
+    parser.add_argument("--fix", action="store_true",
+                        help="reinstall the packages that are broken; exit 0 once the environment is sound")
+    parser.add_argument("--quiet", action="store_true", help="with --fix: one line when all is well")
     args = parser.parse_args(argv)
     if not args.lock.is_file():
         print(f"doctor: no lock file at {args.lock}: run it from the course folder, or pass --lock")
         return 2
     findings = run_all(args.lock)
-    if args.fix:
-        if all(f.ok for f in findings[:4]):
-            print("Nothing to fix in the packages; the checks:")
-        elif fix(args.lock, findings):
-            return 1
-        else:
-            print("Checking again:")
-            findings = run_all(args.lock)
-    print(report(findings))
-    return 0 if all(f.ok for f in findings) else 1
+    if not args.fix:
+        print(report(findings))
+        return 0 if all(f.ok for f in findings) else 1
+    sound = lambda found: all(f.ok for f in found if f.name in ENVIRONMENT)  # noqa: E731
+    if sound(findings):
+        print("doctor: the environment is sound, nothing reinstalled." if args.quiet else report(findings))
+        return 0
+    if fix(args.lock, findings):
+        print(report(findings))
+        return 1
+    # Check again in a fresh process: this one has the broken modules half-imported.
+    import subprocess
+    print("Checking again:")
+    again = subprocess.run([sys.executable, "-m", "mlecourse.course.doctor", "--lock", str(args.lock)],
+                           capture_output=True, text=True)
+    print(again.stdout, end="")
+    return 0 if all(f"✓  {name}" in again.stdout for name in ENVIRONMENT) else 1
 
 
 if __name__ == "__main__":
