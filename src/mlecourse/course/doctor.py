@@ -155,6 +155,8 @@ def fix_command(lock: Path, reinstall: list[str]) -> list[str]:
         cmd = [c for c in cmd if c != "--require-hashes"] + ["--no-index", "--find-links", str(wheelhouse)]
     for name in reinstall:
         cmd += ["--reinstall-package", name]
+        if wheelhouse.is_dir():  # unpack it again: a file edited through uv's hard link spoils its cache
+            cmd += ["--refresh-package", name]
     return cmd
 
 

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from docutils import nodes
-from docutils.parsers.rst import Directive
+from docutils.parsers.rst import Directive, directives
 from sphinx.util import logging
 
 from mlecourse.course import plan
@@ -79,12 +79,25 @@ def add_overview(app, doctree) -> None:
 
 
 class CourseSchedule(Directive):
-    """A table of the workshop days, computed from the chapters' metadata."""
+    """A table of the workshop days, computed from the chapters' metadata.
+
+    ``:track: one-day`` plans one of ``plan.TRACKS`` instead of the whole
+    course, and lists which exercises are done in the room and which are homework.
+    """
     has_content = False
+    option_spec = {"track": directives.unchanged}
 
     def run(self):
-        rows = plan.schedule()
-        header = ["Day", "Start", "Session", "Teaching (min)", "Exercises (min)"]
+        name = self.options.get("track")
+        homework = {}
+        if name:
+            tracks = {t.name: t for t in plan.TRACKS}
+            if name not in tracks:
+                raise self.error(f"unknown track {name!r}; the tracks are {', '.join(tracks)}")
+            rows, homework = plan.plan_track(tracks[name])
+        else:
+            rows = plan.schedule()
+        header = ["Day", "Start", "Session", "Teaching (min)", "Exercises (min)", "In the room"]
         table = nodes.table(classes=["course-schedule"])
         group = nodes.tgroup(cols=len(header))
         table += group
@@ -94,10 +107,18 @@ class CourseSchedule(Directive):
         for previous, r in zip([None, *rows], rows):
             day = "" if previous and previous["day"] == r["day"] else str(r["day"])
             body += self._row([day, r["start"], r["session"], str(r["teaching"] or ""),
-                               str(r["exercises"] or "")])
+                               str(r["exercises"] or ""), ", ".join(r["exercise_ids"])])
         group += head
         group += body
-        return [table]
+        out = [table]
+        if name:
+            listing = nodes.bullet_list()
+            for stem, ids in homework.items():
+                text = f"{stem}: " + (", ".join(ids) if ids else "none, all in the room")
+                listing += nodes.list_item("", nodes.paragraph(text=text))
+            out += [nodes.paragraph(text="Homework (done after the workshop, checked with "
+                                    "`mlecourse progress`):"), listing]
+        return out
 
     @staticmethod
     def _row(cells: list[str]) -> nodes.row:
