@@ -65,7 +65,6 @@ book: $(STAMP)  ## build the site into _build/html (with solutions)
 
 book-nosolutions: $(STAMP)  ## build the site without solutions, for a workshop
 	$(BIN)/python -m mlecourse.course.build --no-solutions
-	@echo "Open file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)  ## everything: notebooks, workbooks, checks, data, the book
 	$(BIN)/lint-imports

@@ -39,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlecourse.course.build", description=__doc__)
     parser.add_argument("--no-solutions", action="store_true", help="hide worked solutions")
     args = parser.parse_args(argv)
-    return subprocess.call(command(args.no_solutions), cwd=ROOT)
+    code = subprocess.call(command(args.no_solutions), cwd=ROOT)
+    if code == 0 and args.no_solutions:
+        from . import workshop_build
+        return workshop_build.main(ROOT / "_build" / "nosolutions" / "_build" / "html")
+    return code
 
 
 if __name__ == "__main__":

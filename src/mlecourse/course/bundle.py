@@ -174,7 +174,7 @@ def course_files(root: Path, into: Path, with_solutions: bool) -> int:
 
 def built_site(root: Path) -> Path | None:
     """The workshop site (no solutions) if built, else None."""
-    for candidate in (root / "_build" / "nosolutions" / "html",):
+    for candidate in (root / "_build" / "nosolutions" / "_build" / "html",):
         if (candidate / "index.html").is_file():
             return candidate
     return None
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
                               "or pass --allow-dirty")
         site = None if args.no_site else built_site(ROOT)
         if site is None and not args.no_site:
-            raise BundleError(f"no workshop site in {ROOT / '_build' / 'nosolutions' / 'html'}: run "
+            raise BundleError(f"no workshop site in {ROOT / '_build' / 'nosolutions' / '_build' / 'html'}: run "
                               "`make book-nosolutions` first, or pass --no-site")
         wheelhouse = args.wheelhouse or args.out / "wheelhouse"
         if args.wheelhouse is None:

@@ -53,8 +53,13 @@ def hide_solutions(app, doctree) -> None:
     if not app.config.mlecourse_hide_solutions:
         return
     from sphinx_exercise.nodes import solution_node
+
+    from mlecourse.checks import registry
+    checked = {f"ex-{i.replace('.', '-')}" for i in registry()}
     for node in list(doctree.findall(solution_node)):
-        node.parent.remove(node)
+        # An open exercise's "solution" is its rubric, which paired review needs: it stays.
+        if node.get("target_label") in checked or not str(node.get("target_label", "")).startswith("ex-"):
+            node.parent.remove(node)
 
 
 def add_overview(app, doctree) -> None:

@@ -158,3 +158,18 @@ def _contains(text: str, line: str) -> bool:
         return True
     from html import escape
     return escape(line, quote=False) in text or escape(line) in text
+
+
+def main(html_dir: Path) -> int:
+    """Close the leaks in a freshly built workshop site, prove it, and say where it is."""
+    import sys
+    messages = check_messages(html_dir)
+    for line in finish(html_dir):
+        print(f"workshop site: {line}")
+    found = leaks(html_dir, messages)
+    if found:
+        print(f"error: the workshop site still gives {len(found)} answer(s) away, e.g. {found[0]}; "
+              "nothing is published until they are gone", file=sys.stderr)
+        return 1
+    print(f"No solution line or check message anywhere in it. Open file://{html_dir / 'index.html'}")
+    return 0
