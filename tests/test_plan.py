@@ -80,3 +80,25 @@ def test_a_track_that_cannot_fit_says_what_to_change(monkeypatch):
     monkeypatch.setattr(plan, "exercise_ids", lambda chapter: ("1.1", "1.2"))
     with pytest.raises(ValueError, match="drop a chapter"):
         plan.plan_track(plan.TRACKS[0])
+
+
+@pytest.mark.parametrize("text,phrase", [
+    (".. course-schedule::\n", "Welcome and setup check"),
+    (".. course-schedule::\n   :track: one-day\n", "Homework"),
+    (".. course-schedule::\n   :track: two-day\n", "In the room"),
+    (".. course-checkpoints::\n", "after the exercises"),
+])
+def test_the_guide_directives_render(text, phrase):
+    from docutils.core import publish_doctree
+    from docutils.parsers.rst import directives
+
+    from mlecourse.course import sphinx_ext
+    directives.register_directive("course-schedule", sphinx_ext.CourseSchedule)
+    directives.register_directive("course-checkpoints", sphinx_ext.CourseCheckpoints)
+    tree = publish_doctree(text, settings_overrides={"report_level": 5, "halt_level": 2})
+    assert phrase in tree.astext()
+
+
+def test_checkpoints_cover_every_chapter():
+    titles = {c.title for c in plan.chapters()}
+    assert {p["chapter"] for p in plan.checkpoints()} == titles

@@ -210,6 +210,21 @@ def track_chapters(track: Track) -> list[Chapter]:
     return [c for c in chapters() if f"chapters/{c.path.stem}" in wanted]
 
 
+def checkpoints() -> list[dict]:
+    """Sticky-note moments per chapter: after its teaching (can you answer its
+    questions?) and after its exercises (which checks show ✓?)."""
+    out = []
+    for chapter in chapters():
+        out.append({"chapter": chapter.title, "after": "teaching", "ask": list(chapter.questions)})
+        ids = exercise_ids(chapter)
+        if ids:
+            out.append({"chapter": chapter.title, "after": "exercises",
+                        "ask": [f"Green if `check` shows ✓ for {', '.join(ids[:2])}; red if you are stuck "
+                                f"on one (say which). `mlecourse progress {chapter.path.name[:2].lstrip('0')}` "
+                                "tells you where you are."]})
+    return out
+
+
 def days_used(rows: list[dict]) -> int:
     return max(r["day"] for r in rows)
 

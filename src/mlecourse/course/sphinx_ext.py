@@ -133,6 +133,23 @@ class CourseSchedule(Directive):
         return row
 
 
+class CourseCheckpoints(Directive):
+    """Sticky-note checkpoints per chapter, from the chapters' metadata."""
+    has_content = False
+
+    def run(self):
+        listing = nodes.bullet_list()
+        for point in plan.checkpoints():
+            item = nodes.list_item("", nodes.paragraph(
+                text=f"{point['chapter']}, after the {point['after']}:"))
+            asks = nodes.bullet_list()
+            for ask in point["ask"]:
+                asks += nodes.list_item("", nodes.paragraph("", "", *_inline(ask)))
+            item += asks
+            listing += item
+        return [listing]
+
+
 def copy_mathjax(app, exception) -> None:
     if exception or app.builder.format != "html":
         return
@@ -149,4 +166,5 @@ def setup(app):
     app.connect("doctree-read", add_overview)
     app.connect("build-finished", copy_mathjax)
     app.add_directive("course-schedule", CourseSchedule)
+    app.add_directive("course-checkpoints", CourseCheckpoints)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
