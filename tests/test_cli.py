@@ -67,7 +67,7 @@ def test_progress_reports_right_wrong_and_untouched_without_touching_the_copy(wo
 
 def test_every_command_keeps_what_the_learner_wrote(work):
     before = hashes(work)
-    steps = [("start", "--no-lab"), ("hint", "1.2"), ("hint", "9.9"), ("reset", "42"),
+    steps = [("start", "--no-lab"), ("hint", "1.2"), ("hint", "9.9"), ("reset", "42"), ("doctor",),
              ("progress", "77"), ("reset", "1"), ("start", "--no-lab"), ("reset", "1")]
     for step in steps:
         result = run(work, *step)

@@ -91,12 +91,18 @@ def _platform_matches(tag: str, wanted: str) -> bool:
     return arch_ok and (have[1], have[2]) <= (want[1], want[2])
 
 
+# pip download does not widen a --platform to the older tags it serves: list them.
+LINUX = tuple(f"manylinux_2_{v}_x86_64" for v in (34, 31, 28, 27, 24, 17, 12, 5)) + (
+    "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64")
+MACOS = tuple(f"macosx_{v}_0_{arch}" for v in (14, 13, 12, 11) for arch in ("arm64", "universal2")) + (
+    "macosx_10_9_universal2",)
+
 TARGETS = {
     f"{name}-py{py}": Target(f"{name}-py{py}", platforms, py, sys_platform, machine)
     for name, platforms, sys_platform, machine in (
         # glibc 2.34 or newer (Ubuntu 22.04, Debian 12, Fedora 35): some pinned wheels need it.
-        ("linux-x86_64", ("manylinux_2_34_x86_64",), "linux", "x86_64"),
-        ("macos-arm64", ("macosx_14_0_arm64",), "darwin", "arm64"),
+        ("linux-x86_64", LINUX, "linux", "x86_64"),
+        ("macos-arm64", MACOS, "darwin", "arm64"),
         ("windows-amd64", ("win_amd64",), "win32", "AMD64"),
     )
     for py in ("3.11", "3.12")
