@@ -120,6 +120,25 @@ def pins(lock: Path) -> list[Requirement]:
     return out
 
 
+def hashes(lock: Path) -> dict[str, list[str]]:
+    """Canonical name -> the ``--hash`` options the lock file gives it."""
+    out: dict[str, list[str]] = {}
+    name = None
+    for line in lock.read_text().splitlines():
+        head = re.match(r"^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==", line)
+        if head:
+            name = canonicalize_name(head[1])
+            out[name] = []
+        out.setdefault(name, []).extend(re.findall(r"--hash=\S+", line)) if name else None
+    return out
+
+
+def _with_hashes(requirement: str, known: dict[str, list[str]]) -> str:
+    """``name==version --hash=...``: pip then checks every file it downloads against the lock."""
+    found = known.get(canonicalize_name(requirement.split("==")[0]), [])
+    return " ".join([requirement, *found])
+
+
 def missing_wheels(lock: Path, wheelhouse: Path, targets: list[Target]) -> list[str]:
     """'name==version for target' for every pin with no wheel in ``wheelhouse`` that installs there."""
     wheels: dict[str, list[tuple[str, frozenset[Tag]]]] = {}
@@ -139,19 +158,58 @@ def missing_wheels(lock: Path, wheelhouse: Path, targets: list[Target]) -> list[
 
 
 def download(lock: Path, wheelhouse: Path, targets: list[Target]) -> None:
-    """``pip download`` every pin (and uv) for each target: the step that needs the network."""
+    """``pip download`` every pin (and uv) for each target: the step that needs the network.
+
+    A pin published only as source (antlr4-python3-runtime 4.9.3) is built into
+    a wheel here; it must be pure Python (``none-any``) to serve another platform.
+    """
     wheelhouse.mkdir(parents=True, exist_ok=True)
     for target in targets:
         env = target.environment()
         wanted = [str(r).split(";")[0] for r in pins(lock) if r.marker is None or r.marker.evaluate(env)]
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as reqs:
-            reqs.write("\n".join(wanted + [f"uv=={UV_VERSION}"]) + "\n")
-        platforms = [a for p in target.pip_platforms for a in ("--platform", p)]
         print(f"downloading {len(wanted)} wheels for {target.name} ...", flush=True)
+        known = hashes(lock)
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                        *platforms, "--python-version", target.python, "--implementation", "cp",
-                        "-d", str(wheelhouse), "-r", reqs.name], check=True)
-        os.unlink(reqs.name)
+                        *[a for p in target.pip_platforms for a in ("--platform", p)], "--python-version",
+                        target.python, "-d", str(wheelhouse), f"uv=={UV_VERSION}"], check=True, capture_output=True)
+        for _ in range(20):  # each round builds one source-only pin, then tries again
+            failed = _pip_download([_with_hashes(w, known) for w in wanted], wheelhouse, target)
+            if failed is None:
+                break
+            wanted = [w for w in wanted if canonicalize_name(w.split("==")[0]) != canonicalize_name(failed.split("==")[0])]
+            _build_pure_wheel(_with_hashes(failed, known), wheelhouse)
+        else:
+            raise BundleError("too many source-only packages; build their wheels by hand into the wheelhouse")
+
+
+def _pip_download(wanted: list[str], wheelhouse: Path, target: Target) -> str | None:
+    """Download ``wanted`` for ``target``; the requirement that has no wheel, if one has none."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as reqs:
+        reqs.write("\n".join(wanted) + "\n")
+    platforms = [a for p in target.pip_platforms for a in ("--platform", p)]
+    run = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                          *platforms, "--python-version", target.python, "--implementation", "cp",
+                          "-d", str(wheelhouse), "-r", reqs.name], capture_output=True, text=True)
+    os.unlink(reqs.name)
+    if run.returncode == 0:
+        return None
+    missing = re.search(r"No matching distribution found for ([^\s;]+)", run.stderr)
+    if not missing:
+        raise BundleError(f"pip download failed for {target.name}: {run.stderr.strip().splitlines()[-1]}")
+    return missing[1]
+
+
+def _build_pure_wheel(requirement: str, wheelhouse: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "req.txt").write_text(requirement + "\n")  # the sdist is checked against the lock
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-binary", ":all:",
+                        "-w", tmp, "-r", str(Path(tmp) / "req.txt")], check=True, capture_output=True)
+        for wheel in Path(tmp).glob("*.whl"):
+            if not wheel.name.endswith("-none-any.whl"):
+                raise BundleError(f"{requirement} has no wheel for every platform and is not pure Python: "
+                                  "build its wheel on each target platform into the wheelhouse")
+            shutil.copy2(wheel, wheelhouse / wheel.name)
+    print(f"  built {requirement} from source (pure Python)", flush=True)
 
 
 def dirty(root: Path) -> list[str]:
@@ -238,8 +296,10 @@ def run(*args):
     subprocess.run([str(python), *map(str, args)], check=True, cwd=HERE)
 try:
     run("-m", "pip", "install", "--quiet", "--disable-pip-version-check", *offline, "uv=={uv}")
+    # Every file was checked against the lock's hashes when the bundle was made; a wheel
+    # built there from a (checked) source archive has no hash in the lock, hence no-verify.
     run("-m", "uv", "pip", "install", "--quiet", "--python", python, "--offline", *offline,
-        "-r", HERE / "requirements.lock")
+        "--no-verify-hashes", "-r", HERE / "requirements.lock")
     run("-m", "uv", "pip", "install", "--quiet", "--python", python, "--offline", *offline,
         "--no-deps", "--no-build-isolation", "-e", HERE)
 except subprocess.CalledProcessError as err:

@@ -152,7 +152,8 @@ def fix_command(lock: Path, reinstall: list[str]) -> list[str]:
            "-r", str(lock), "--require-hashes"]
     wheelhouse = lock.parent / "wheelhouse"
     if wheelhouse.is_dir():
-        cmd = [c for c in cmd if c != "--require-hashes"] + ["--no-index", "--find-links", str(wheelhouse)]
+        cmd = [c for c in cmd if c != "--require-hashes"] + ["--no-index", "--find-links", str(wheelhouse),
+                                                              "--no-verify-hashes"]  # checked when bundled
     for name in reinstall:
         cmd += ["--reinstall-package", name]
         if wheelhouse.is_dir():  # unpack it again: a file edited through uv's hard link spoils its cache
