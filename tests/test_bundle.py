@@ -110,7 +110,8 @@ def subset(tmp_path_factory):
     print(f"\nwheelhouse of {len(dists)} rebuilt wheels, {size:.0f} MB, in {time.perf_counter() - started:.0f} s")
     lock = home / "requirements.lock"
     lock.write_text("".join(f"{d.metadata['Name']}=={d.version}\n" for n, d in sorted(dists.items()) if n != "uv"))
-    return home, wheelhouse, lock
+    yield home, wheelhouse, lock
+    shutil.rmtree(home, ignore_errors=True)  # about 2 GB: wheels, archive, unpacked bundle, its venv
 
 
 def offline(cmd, cwd):
@@ -201,3 +202,15 @@ def test_wheel_tags_serve_the_right_platforms():
     assert not linux.accepts(parse_tag("cp312-cp312-manylinux_2_39_x86_64"))  # needs a newer glibc
     assert mac.accepts(parse_tag("cp311-cp311-macosx_11_0_arm64"))
     assert not mac.accepts(parse_tag("cp311-cp311-macosx_10_9_x86_64"))
+
+
+def test_hashes_are_read_per_version_from_the_lock(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("contourpy==1.3.3 ; python_full_version < '3.12' \\\n    --hash=sha256:aaa \\\n"
+                    "    --hash=sha256:bbb\ncontourpy==1.4.0 ; python_full_version >= '3.12' \\\n"
+                    "    --hash=sha256:ccc\n")
+    known = bundle.hashes(lock)
+    assert bundle._with_hashes("contourpy==1.3.3", known) == "contourpy==1.3.3 --hash=sha256:aaa --hash=sha256:bbb"
+    assert bundle._with_hashes("contourpy==1.4.0", known) == "contourpy==1.4.0 --hash=sha256:ccc"
+    assert [str(r) for r in bundle.pins(lock)] == ['contourpy==1.3.3; python_full_version < "3.12"',
+                                                    'contourpy==1.4.0; python_full_version >= "3.12"']

@@ -121,22 +121,24 @@ def pins(lock: Path) -> list[Requirement]:
 
 
 def hashes(lock: Path) -> dict[str, list[str]]:
-    """Canonical name -> the ``--hash`` options the lock file gives it."""
+    """``name==version`` (name canonical) -> the ``--hash`` options the lock file gives it.
+    Keyed by version too: a package may be pinned twice, for different Pythons."""
     out: dict[str, list[str]] = {}
-    name = None
+    key = None
     for line in lock.read_text().splitlines():
-        head = re.match(r"^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==", line)
+        head = re.match(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^\s;\\]+)", line)
         if head:
-            name = canonicalize_name(head[1])
-            out[name] = []
-        out.setdefault(name, []).extend(re.findall(r"--hash=\S+", line)) if name else None
+            key = f"{canonicalize_name(head[1])}=={head[2]}"
+            out.setdefault(key, [])
+        if key:
+            out[key].extend(re.findall(r"--hash=\S+", line))
     return out
 
 
 def _with_hashes(requirement: str, known: dict[str, list[str]]) -> str:
     """``name==version --hash=...``: pip then checks every file it downloads against the lock."""
-    found = known.get(canonicalize_name(requirement.split("==")[0]), [])
-    return " ".join([requirement, *found])
+    name, _, version = requirement.partition("==")
+    return " ".join([requirement, *known.get(f"{canonicalize_name(name)}=={version}", [])])
 
 
 def missing_wheels(lock: Path, wheelhouse: Path, targets: list[Target]) -> list[str]:
