@@ -98,3 +98,29 @@ def test_open_exercises_keep_their_rubric_checked_ones_lose_their_solution():
     everything = workshop_build.solution_lines(path, keep_open=False)
     assert kept < everything  # the rubric's lines are published on purpose
     assert any("What a good answer covers" in line for line in everything - kept)
+
+
+def test_the_extension_drops_checked_solutions_and_keeps_open_rubrics_plain():
+    from types import SimpleNamespace
+
+    from docutils import nodes
+    from sphinx_exercise.nodes import solution_node, solution_title
+
+    from mlecourse.course import sphinx_ext
+
+    def solution(label, text):
+        node = solution_node(target_label=label)
+        node += solution_title("", "Solution to")
+        section = nodes.section()
+        section += nodes.paragraph(text=text)
+        node += section
+        return node
+
+    tree = nodes.document(None, None)
+    tree += solution("ex-2-1", "n_duplicates = int(loans.duplicated().sum())")
+    tree += solution("ex-2-7", "What a good answer covers")
+    app = SimpleNamespace(config=SimpleNamespace(mlecourse_hide_solutions=True))
+    sphinx_ext.hide_solutions(app, tree)
+    assert not list(tree.findall(solution_node))
+    assert "duplicated" not in tree.astext() and "What a good answer covers" in tree.astext()
+    assert "Solution to" not in tree.astext()

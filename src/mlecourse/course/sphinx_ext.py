@@ -57,8 +57,16 @@ def hide_solutions(app, doctree) -> None:
     from mlecourse.checks import registry
     checked = {f"ex-{i.replace('.', '-')}" for i in registry()}
     for node in list(doctree.findall(solution_node)):
-        # An open exercise's "solution" is its rubric, which paired review needs: it stays.
-        if node.get("target_label") in checked or not str(node.get("target_label", "")).startswith("ex-"):
+        label = str(node.get("target_label", ""))
+        if label.startswith("ex-") and label not in checked:
+            # An open exercise's "solution" is its rubric, which paired review needs: it stays,
+            # shown as a plain box (no solution dropdown, no "Solution to" title).
+            rubric = nodes.container(classes=["open-exercise-rubric"])
+            for child in node.children:
+                if not isinstance(child, nodes.title):
+                    rubric.extend(child.children if isinstance(child, nodes.section) else [child.deepcopy()])
+            node.replace_self(rubric)
+        else:
             node.parent.remove(node)
 
 
