@@ -211,7 +211,7 @@ def _build_pure_wheel(requirement: str, wheelhouse: Path) -> None:
                 raise BundleError(f"{requirement} has no wheel for every platform and is not pure Python: "
                                   "build its wheel on each target platform into the wheelhouse")
             shutil.copy2(wheel, wheelhouse / wheel.name)
-    print(f"  built {requirement} from source (pure Python)", flush=True)
+    print(f"  built {requirement.split()[0]} from source (pure Python)", flush=True)
 
 
 def dirty(root: Path) -> list[str]:
