@@ -14,26 +14,50 @@ export PYTHONHASHSEED := 0
 # cores, and gradient boosting's threads fighting over them made a 0.3 s fit
 # take over a minute. One process alone loses little (the data is small).
 export OMP_NUM_THREADS ?= 1
-# JupyterLab: no extension manager (it would query PyPI), and allow root,
-# as workshop machines and containers often run as root.
-LAB_FLAGS := --LabApp.extension_manager=readonly $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve alerts clean site-shots site-offline browser-tools model-card
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
 
-$(STAMP): requirements.lock pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: '$(PYTHON)' not found. Install Python 3.11 or newer, or run e.g. 'make PYTHON=python3.12 ...'"; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: this course needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) -V 2>&1). Install a newer Python, then run e.g. 'make PYTHON=python3.11 ...'"; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
-	@touch $(STAMP)
+# PYTHON given on the command line or in the environment, once .venv exists,
+# must be the Python .venv was made with: a silently ignored PYTHON= means a
+# learner debugging the wrong interpreter. Refused in one line with the fix.
+define check_venv_python
+	@if [ "$(origin PYTHON)" != "default" ] && [ -x $(BIN)/python ]; then \
+	  want=$$($(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null); \
+	  have=$$($(BIN)/python -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'); \
+	  if [ "$$want" != "$$have" ]; then \
+	    echo "error: $(VENV) was made with Python $$have; PYTHON=$(PYTHON) ($${want:-not found}) is not used for it."; \
+	    echo "       Keep $(VENV): drop PYTHON=. Switch: 'rm -rf $(VENV) && make setup PYTHON=$(PYTHON)' (reinstalls from the local cache; offline, use the attendee bundle)."; \
+	    exit 1; \
+	  fi; \
+	fi
+endef
 
-setup: $(STAMP)  ## create .venv and install the pinned dependencies
+define install
+	@command -v $(PYTHON) >/dev/null 2>&1 || test -x $(BIN)/python || { echo "error: '$(PYTHON)' not found. Install Python 3.11 or newer, or run e.g. 'make PYTHON=python3.12 ...'"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: this course needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) -V 2>&1). Install a newer Python, then run e.g. 'make PYTHON=python3.11 ...'"; exit 1; }
+	$(check_venv_python)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m uv --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+endef
+
+# The stamp proves the environment matches the lock file; other targets depend
+# on it, so they install only when the lock or pyproject changed.
+$(STAMP): requirements.lock pyproject.toml
+	$(install)
+
+# `make setup` itself always installs, then repairs what the doctor finds
+# broken (a package whose files were deleted keeps its metadata, and only a
+# reinstall restores it). Both work offline from uv's cache.
+setup:  ## create .venv and install the pinned dependencies (again: repairs a broken one)
+	$(install)
+	$(BIN)/python -m mlecourse.course.cli doctor --fix --quiet
 
 book: $(STAMP)  ## build the site into _build/html (with solutions)
 	$(BIN)/python -m mlecourse.course.build
@@ -41,7 +65,6 @@ book: $(STAMP)  ## build the site into _build/html (with solutions)
 
 book-nosolutions: $(STAMP)  ## build the site without solutions, for a workshop
 	$(BIN)/python -m mlecourse.course.build --no-solutions
-	@echo "Open file://$(CURDIR)/_build/html/index.html"
 
 # The browser check's own tools: axe-core from npm (pinned by its lock file).
 AXE := tools/browser/node_modules/axe-core/axe.min.js
@@ -63,17 +86,28 @@ test: $(STAMP)  ## everything: notebooks, workbooks, checks, data, the book
 	$(BIN)/python -m pytest
 
 exercises: $(STAMP)  ## regenerate exercises/ from solutions/
-	$(BIN)/python -m mlecourse.course.workbooks generate
+	$(BIN)/mlecourse exercises
 
 lab: $(STAMP)  ## open JupyterLab on your own copies of the workbooks (in work/)
-	$(BIN)/python -m mlecourse.course.workbooks copy-to-work
-	cd work && ../$(BIN)/jupyter lab $(LAB_FLAGS)
+	$(BIN)/mlecourse start
 
-doctor: $(STAMP)  ## check this machine is ready for the course
-	$(BIN)/python -m mlecourse.course.doctor
+progress: $(STAMP)  ## which exercises in work/ are correct, not attempted, incorrect
+	$(BIN)/mlecourse progress $(CHAPTER)
+
+reset: $(STAMP)  ## restore workbook CHAPTER=NN from exercises/, saving yours in work/backups/
+	@test -n "$(CHAPTER)" || { echo "error: say which workbook, e.g. 'make reset CHAPTER=3'"; exit 2; }
+	$(BIN)/mlecourse reset $(CHAPTER)
+
+doctor:  ## check this machine is ready for the course
+	$(check_venv_python)
+	@test -x $(BIN)/python || { echo "error: no $(VENV) yet: run 'make setup' first"; exit 1; }
+	$(BIN)/python -m mlecourse.course.cli doctor
 
 bench: $(STAMP)  ## time every notebook (or those named: make bench chapters/05_deployment.ipynb)
 	$(BIN)/python -m mlecourse.course.bench $(BENCHED)
+
+bundle: $(STAMP)  ## write the attendee bundle for a workshop without network (instructors; see README)
+	$(BIN)/mlecourse bundle $(BUNDLE_FLAGS)
 
 # `make bench chapters/05_deployment.ipynb`: the notebook is an argument, not a target to make.
 BENCHED := $(filter %.ipynb,$(MAKECMDGOALS))

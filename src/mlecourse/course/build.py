@@ -59,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {len(failures)} notebook(s) failed; the site was not built. Fix them "
               "(`make bench <notebook>` runs one) and build again.", file=sys.stderr)
         return 1
-    return subprocess.call(command(args.no_solutions), cwd=ROOT)
+    code = subprocess.call(command(args.no_solutions), cwd=ROOT)
+    if code == 0 and args.no_solutions:
+        from . import workshop_build
+        return workshop_build.main(ROOT / "_build" / "nosolutions" / "_build" / "html")
+    return code
 
 
 if __name__ == "__main__":

@@ -1,25 +1,143 @@
-"""``mlecourse``: the course's command line.
+"""``mlecourse``: the course's one command, for learners and instructors.
 
-Each sub-command is a thin front to a module of ``mlecourse.course``; the
-``make`` targets call the same modules, so both routes do the same thing.
+Everything a learner does works without ``make`` (Windows has none)::
+
+    mlecourse start            copy the workbooks into work/ and open JupyterLab there
+    mlecourse progress [NN]    ✓ correct, ○ not attempted, ✗ incorrect, per exercise
+    mlecourse reset NN         restore workbook NN, saving your copy in work/backups/
+    mlecourse hint 3.2 [N]     the Nth hint of exercise 3.2
+    mlecourse doctor           is this machine ready for the course?
+
+The ``make`` targets call these same functions. Every command says what it
+did and what it left alone; a mistake in what you typed gets one line.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+from pathlib import Path
 
-COMMANDS = {
-    "doctor": ("check this machine is ready for the course", "mlecourse.course.doctor"),
-    "exercises": ("regenerate exercises/ from solutions/", "mlecourse.course.workbooks"),
-    "bench": ("time every notebook and its slowest cell", "mlecourse.course.bench"),
-    "build": ("build the site into _build/html", "mlecourse.course.build"),
+from mlecourse.paths import ROOT, WORK_DIR
+
+from . import workbooks
+from .workbooks import LearnerFileError, WorkbookError
+
+LAB_FLAGS = ["--LabApp.extension_manager=readonly"]  # no extension manager: it would query PyPI
+
+
+def _work(args) -> Path:
+    return Path(args.work).resolve() if args.work else WORK_DIR
+
+
+def cmd_start(args) -> int:
+    work = _work(args)
+    for line in workbooks.copy_to_work(work):
+        print(line)
+    print(f"Your copies are in {work}; nothing in exercises/ or solutions/ was changed.")
+    if args.no_lab:
+        print("JupyterLab not started (--no-lab).")
+        return 0
+    flags = LAB_FLAGS + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
+    print("Starting JupyterLab in work/ (Ctrl-C stops it) ...")
+    return subprocess.call([sys.executable, "-m", "jupyterlab", *flags], cwd=work)
+
+
+def cmd_progress(args) -> int:
+    from . import progress
+    work = _work(args)
+    if args.chapter:
+        workbooks.find_workbook(args.chapter)  # an unknown chapter stops here, in one line
+    show = progress.bar() if not args.quiet else None
+    try:
+        rows = progress.collect(work, args.chapter, show)
+    finally:
+        if show:
+            show.close()
+    print(progress.as_json(rows, work) if args.json else progress.table(rows))
+    if not args.json:
+        print(f"Ran temporary copies of your workbooks; nothing in {work} was changed.")
+    return 0
+
+
+def cmd_reset(args) -> int:
+    for line in workbooks.reset(args.chapter, _work(args)):
+        print(line)
+    print("Other workbooks were left as they were.")
+    return 0
+
+
+def cmd_hint(args) -> int:
+    from mlecourse.checks import registry
+    exercises = registry()
+    ex = exercises.get(args.exercise.strip())
+    if ex is None:
+        raise LearnerFileError(f"there is no exercise {args.exercise!r}; the exercises are "
+                               f"{', '.join(exercises)}")
+    if not 1 <= args.number <= len(ex.hints):
+        raise LearnerFileError(f"exercise {ex.id} has hints 1 to {len(ex.hints)}, not {args.number}")
+    print(f"💡 Hint {args.number} of {len(ex.hints)} for {ex.id} ({ex.title}): {ex.hints[args.number - 1]}")
+    if args.number < len(ex.hints):
+        print(f"   Next: `mlecourse hint {ex.id} {args.number + 1}`.")
+    else:
+        print(f"   That was the last hint; the worked solution is in solutions/{ex.workbook}.")
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from . import doctor
+    return doctor.main((["--lock", args.lock] if args.lock else []) + (["--fix"] if args.fix else [])
+                       + (["--quiet"] if args.quiet else []))
+
+
+# Commands that pass their arguments on to a module's own parser (its --help is theirs).
+PASS_THROUGH = {
+    "bundle": ("write the offline attendee bundle (instructors)", "mlecourse.course.bundle", []),
+    "exercises": ("regenerate exercises/ from solutions/ (authors)", "mlecourse.course.workbooks", ["generate"]),
+    "bench": ("time every notebook and its slowest cell", "mlecourse.course.bench", []),
+    "build": ("build the site into _build/html", "mlecourse.course.build", []),
 }
 
 
+def _pass_through(command: str, rest: list[str]) -> int:
+    import importlib
+    _, name, default = PASS_THROUGH[command]
+    return importlib.import_module(name).main(default + rest) or 0
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="mlecourse", description="Becoming a Machine Learning Engineer: the course's commands.")
+    top = argparse.ArgumentParser(prog="mlecourse", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--work", help=argparse.SUPPRESS)  # another work/ folder (tests, instructors)
     subs = top.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, _) in COMMANDS.items():
+
+    p = subs.add_parser("start", help="copy the workbooks into work/ (never over yours) and open JupyterLab")
+    p.add_argument("--no-lab", action="store_true", help="only make the copies")
+    p.set_defaults(run=cmd_start)
+
+    p = subs.add_parser("progress", help="which exercises are correct, not attempted, incorrect")
+    p.add_argument("chapter", nargs="?", help="only this chapter's workbook, e.g. 3")
+    p.add_argument("--json", action="store_true", help="machine-readable, for an instructor's script")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_progress)
+
+    p = subs.add_parser("reset", help="restore workbook NN from exercises/, saving yours in work/backups/")
+    p.add_argument("chapter", help="the chapter number, e.g. 3")
+    p.set_defaults(run=cmd_reset)
+
+    p = subs.add_parser("hint", help="a hint for an exercise, e.g. `mlecourse hint 3.2`")
+    p.add_argument("exercise", help="the exercise id, e.g. 3.2")
+    p.add_argument("number", nargs="?", type=int, default=1, help="which hint (1, 2, ...)")
+    p.set_defaults(run=cmd_hint)
+
+    p = subs.add_parser("doctor", help="check this machine is ready for the course")
+    p.add_argument("--lock", help=argparse.SUPPRESS)
+    p.add_argument("--fix", action="store_true", help="reinstall the packages that are broken (offline)")
+    p.add_argument("--quiet", action="store_true", help="with --fix: one line when all is well")
+    p.set_defaults(run=cmd_doctor)
+
+    for name, (help_text, _, _) in PASS_THROUGH.items():
         subs.add_parser(name, help=help_text, add_help=False)
     return top
 
@@ -27,14 +145,26 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     top = parser()
-    if not argv or argv[0] not in COMMANDS:
+    if not argv:
         top.print_help()
-        return 0 if not argv or argv[0] in ("-h", "--help") else 2
-    import importlib
-    module = importlib.import_module(COMMANDS[argv[0]][1])
-    rest = (["generate"] if argv[0] == "exercises" else []) + argv[1:]
-    sys.argv = [f"mlecourse {argv[0]}", *rest]
-    return module.main() or 0
+        return 0
+    if argv[0] in PASS_THROUGH:
+        return _pass_through(argv[0], argv[1:])
+    try:
+        args = top.parse_args(argv)
+    except SystemExit as stop:  # argparse already printed its one line (or the help)
+        return int(stop.code or 0)
+    if not getattr(args, "run", None):
+        top.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except (LearnerFileError, WorkbookError) as err:
+        print(f"mlecourse {args.command}: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"mlecourse {args.command}: stopped (Ctrl-C); your files are as they were.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

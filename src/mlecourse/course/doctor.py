@@ -19,6 +19,9 @@ from packaging.version import InvalidVersion, Version
 from mlecourse.paths import ROOT
 
 MIN_PYTHON = (3, 11)
+# The fix for any broken package: it reinstalls what the lock file pins, from
+# uv's cache or the bundle's wheelhouse, so it works without network.
+FIX = "run `mlecourse doctor --fix` (or `make setup`), then `mlecourse doctor` again"
 
 
 @dataclass
@@ -68,7 +71,7 @@ def check_packages(pins: dict[str, str], installed=md.version) -> Finding:
     ok = not problems
     detail = f"{len(pins)} pinned packages match" if ok else "; ".join(problems[:5]) + (
         f" and {len(problems) - 5} more" if len(problems) > 5 else "")
-    return Finding("Packages", ok, detail, "" if ok else "run `make setup` (or `rm -rf .venv && make setup`)")
+    return Finding("Packages", ok, detail, "" if ok else FIX)
 
 
 def check_imports(modules=("mlecourse", "sklearn", "pandas", "matplotlib", "myst_nb")) -> Finding:
@@ -79,7 +82,7 @@ def check_imports(modules=("mlecourse", "sklearn", "pandas", "matplotlib", "myst
         except Exception as err:  # any import failure is what we report
             failed.append(f"{module}: {type(err).__name__}: {err}")
     return Finding("Imports", not failed, "core modules import" if not failed else "; ".join(failed),
-                   "" if not failed else "run `make setup`")
+                   "" if not failed else FIX)
 
 
 def kernel_command() -> tuple[str, str]:
@@ -94,12 +97,12 @@ def check_kernel(executable: str = sys.executable, lookup=kernel_command) -> Fin
     try:
         command, where = lookup()
     except Exception as err:
-        return Finding("Jupyter kernel", False, f"no python3 kernel: {err}", "run `make setup`")
+        return Finding("Jupyter kernel", False, f"no python3 kernel: {err}", FIX)
     # Jupyter replaces a bare "python" with the Python it runs under itself.
     ok = command in {"python", "python3"} or Path(command).resolve() == Path(executable).resolve()
     detail = f"python3 kernel runs {command}" + ("" if ok else f", not {executable}")
     fix = "" if ok else (f"remove the kernel spec in {where} (it points to another Python), "
-                         "or start Jupyter with `make lab`")
+                         "or start Jupyter with `mlecourse start`")
     return Finding("Jupyter kernel", ok, detail, fix)
 
 
@@ -122,10 +125,58 @@ def check_port() -> Finding:
     return Finding("Loopback port", True, f"127.0.0.1:{port} is free")
 
 
-def run_all() -> list[Finding]:
-    lock = ROOT / "requirements.lock"
+def run_all(lock: Path | None = None) -> list[Finding]:
+    lock = lock or ROOT / "requirements.lock"
     return [check_python(), check_packages(pinned(lock)), check_imports(), check_kernel(),
             check_data(), check_port()]
+
+
+def broken_distributions(findings: list[Finding]) -> list[str]:
+    """Distributions to reinstall: those the checks named missing, mismatched or failing to import."""
+    names = set()
+    for f in findings:
+        if f.name == "Packages" and not f.ok:
+            names |= {part.split()[0] for part in f.detail.split("; ") if part and " and " not in part[:4]}
+        if f.name == "Imports" and not f.ok:
+            owners = md.packages_distributions()
+            for part in f.detail.split("; "):
+                module = part.split(":")[0].split(".")[0]
+                names |= set(owners.get(module, [module]))
+    return sorted(n for n in names if n and n != "mlecourse")
+
+
+def fix_command(lock: Path, reinstall: list[str]) -> list[str]:
+    """The install that repairs this environment: from the bundle's wheelhouse if there is
+    one next to the lock file, else from uv's cache (offline first, so no Wi-Fi is needed)."""
+    cmd = [sys.executable, "-m", "uv", "pip", "install", "--python", sys.executable,
+           "-r", str(lock), "--require-hashes"]
+    wheelhouse = lock.parent / "wheelhouse"
+    if wheelhouse.is_dir():
+        cmd = [c for c in cmd if c != "--require-hashes"] + ["--no-index", "--find-links", str(wheelhouse),
+                                                              "--no-verify-hashes"]  # checked when bundled
+    for name in reinstall:
+        cmd += ["--reinstall-package", name]
+        if wheelhouse.is_dir():  # unpack it again: a file edited through uv's hard link spoils its cache
+            cmd += ["--refresh-package", name]
+    return cmd
+
+
+def fix(lock: Path, findings: list[Finding]) -> int:
+    """Reinstall what is broken; print what was run and what it did."""
+    import subprocess
+    names = broken_distributions(findings)
+    cmd = fix_command(lock, names)
+    offline = "--no-index" in cmd
+    print(f"Reinstalling {', '.join(names) if names else 'the pinned packages'} "
+          f"({'from the bundle' if offline else 'from the local cache'}):\n  {' '.join(cmd)}")
+    code = subprocess.call(cmd if offline else cmd + ["--offline"])
+    if code and not offline:
+        print("Not everything was in the local cache; trying again with the network ...")
+        code = subprocess.call(cmd)
+    if code:
+        print("The reinstall failed (see above). Without network, install from the attendee bundle: "
+              "see START-HERE.txt in it.")
+    return code
 
 
 def report(findings: list[Finding]) -> str:
@@ -145,11 +196,41 @@ def report(findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    findings = run_all()
-    print(report(findings))
-    return 0 if all(f.ok for f in findings) else 1
+ENVIRONMENT = ("Python", "Packages", "Imports", "Jupyter kernel")  # what --fix can repair
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(prog="mlecourse doctor", description=__doc__)
+    parser.add_argument("--lock", type=Path, default=ROOT / "requirements.lock",
+                        help="the lock file to check against (default: the course's)")
+    parser.add_argument("--fix", action="store_true",
+                        help="reinstall the packages that are broken; exit 0 once the environment is sound")
+    parser.add_argument("--quiet", action="store_true", help="with --fix: one line when all is well")
+    args = parser.parse_args([] if argv is None else argv)
+    if not args.lock.is_file():
+        print(f"doctor: no lock file at {args.lock}: run it from the course folder, or pass --lock")
+        return 2
+    default = args.lock == ROOT / "requirements.lock"
+    findings = run_all() if default else run_all(args.lock)
+    if not args.fix:
+        print(report(findings))
+        return 0 if all(f.ok for f in findings) else 1
+    sound = lambda found: all(f.ok for f in found if f.name in ENVIRONMENT)  # noqa: E731
+    if sound(findings):
+        print("doctor: the environment is sound, nothing reinstalled." if args.quiet else report(findings))
+        return 0
+    if fix(args.lock, findings):
+        print(report(findings))
+        return 1
+    # Check again in a fresh process: this one has the broken modules half-imported.
+    import subprocess
+    print("Checking again:")
+    again = subprocess.run([sys.executable, "-m", "mlecourse.course.doctor", "--lock", str(args.lock)],
+                           capture_output=True, text=True)
+    print(again.stdout, end="")
+    return 0 if all(f"✓  {name}" in again.stdout for name in ENVIRONMENT) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

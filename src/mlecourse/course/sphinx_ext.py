@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from docutils import nodes
-from docutils.parsers.rst import Directive
+from docutils.parsers.rst import Directive, directives
 from sphinx.util import logging
 
 from mlecourse.course import plan
@@ -53,8 +53,21 @@ def hide_solutions(app, doctree) -> None:
     if not app.config.mlecourse_hide_solutions:
         return
     from sphinx_exercise.nodes import solution_node
+
+    from mlecourse.checks import registry
+    checked = {f"ex-{i.replace('.', '-')}" for i in registry()}
     for node in list(doctree.findall(solution_node)):
-        node.parent.remove(node)
+        label = str(node.get("target_label", ""))
+        if label.startswith("ex-") and label not in checked:
+            # An open exercise's "solution" is its rubric, which paired review needs: it stays,
+            # shown as a plain box (no solution dropdown, no "Solution to" title).
+            rubric = nodes.container(classes=["open-exercise-rubric"])
+            for child in node.children:
+                if not isinstance(child, nodes.title):
+                    rubric.extend(child.children if isinstance(child, nodes.section) else [child.deepcopy()])
+            node.replace_self(rubric)
+        else:
+            node.parent.remove(node)
 
 
 def add_overview(app, doctree) -> None:
@@ -79,12 +92,25 @@ def add_overview(app, doctree) -> None:
 
 
 class CourseSchedule(Directive):
-    """A table of the workshop days, computed from the chapters' metadata."""
+    """A table of the workshop days, computed from the chapters' metadata.
+
+    ``:track: one-day`` plans one of ``plan.TRACKS`` instead of the whole
+    course, and lists which exercises are done in the room and which are homework.
+    """
     has_content = False
+    option_spec = {"track": directives.unchanged}
 
     def run(self):
-        rows = plan.schedule()
-        header = ["Day", "Start", "Session", "Teaching (min)", "Exercises (min)"]
+        name = self.options.get("track")
+        homework = {}
+        if name:
+            tracks = {t.name: t for t in plan.TRACKS}
+            if name not in tracks:
+                raise self.error(f"unknown track {name!r}; the tracks are {', '.join(tracks)}")
+            rows, homework = plan.plan_track(tracks[name])
+        else:
+            rows = plan.schedule()
+        header = ["Day", "Start", "Session", "Teaching (min)", "Exercises (min)", "In the room"]
         table = nodes.table(classes=["course-schedule"])
         group = nodes.tgroup(cols=len(header))
         table += group
@@ -94,10 +120,18 @@ class CourseSchedule(Directive):
         for previous, r in zip([None, *rows], rows):
             day = "" if previous and previous["day"] == r["day"] else str(r["day"])
             body += self._row([day, r["start"], r["session"], str(r["teaching"] or ""),
-                               str(r["exercises"] or "")])
+                               str(r["exercises"] or ""), ", ".join(r["exercise_ids"])])
         group += head
         group += body
-        return [table]
+        out = [table]
+        if name:
+            listing = nodes.bullet_list()
+            for stem, ids in homework.items():
+                text = f"{stem}: " + (", ".join(ids) if ids else "none, all in the room")
+                listing += nodes.list_item("", nodes.paragraph(text=text))
+            out += [nodes.paragraph(text="Homework (done after the workshop, checked with "
+                                    "`mlecourse progress`):"), listing]
+        return out
 
     @staticmethod
     def _row(cells: list[str]) -> nodes.row:
@@ -105,6 +139,23 @@ class CourseSchedule(Directive):
         for text in cells:
             row += nodes.entry("", nodes.paragraph(text=text))
         return row
+
+
+class CourseCheckpoints(Directive):
+    """Sticky-note checkpoints per chapter, from the chapters' metadata."""
+    has_content = False
+
+    def run(self):
+        listing = nodes.bullet_list()
+        for point in plan.checkpoints():
+            item = nodes.list_item("", nodes.paragraph(
+                text=f"{point['chapter']}, after the {point['after']}:"))
+            asks = nodes.bullet_list()
+            for ask in point["ask"]:
+                asks += nodes.list_item("", nodes.paragraph("", "", *_inline(ask)))
+            item += asks
+            listing += item
+        return [listing]
 
 
 def copy_mathjax(app, exception) -> None:
@@ -123,4 +174,5 @@ def setup(app):
     app.connect("doctree-read", add_overview)
     app.connect("build-finished", copy_mathjax)
     app.add_directive("course-schedule", CourseSchedule)
+    app.add_directive("course-checkpoints", CourseCheckpoints)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

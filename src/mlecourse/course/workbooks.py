@@ -18,14 +18,19 @@ Commands::
     python -m mlecourse.course.workbooks generate [--force]   # write exercises/
     python -m mlecourse.course.workbooks check                # is exercises/ up to date?
     python -m mlecourse.course.workbooks copy-to-work         # your own copies, in work/
+
+``mlecourse reset NN`` restores one workbook in ``work/`` after saving the
+learner's copy in ``work/backups/`` (see ``reset``).
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -186,18 +191,98 @@ def stale() -> list[str]:
     return problems
 
 
-def copy_to_work() -> int:
-    """Copy each workbook to work/ unless a copy is already there."""
-    WORK_DIR.mkdir(exist_ok=True)
-    for source in sorted(EXERCISES_DIR.glob("*.ipynb")):
-        target = WORK_DIR / source.name
+class LearnerFileError(RuntimeError):
+    """A learner's file or folder the course cannot use; the message says the fix."""
+
+
+def workbook_numbers(folder: Path | None = None) -> dict[str, Path]:
+    """Two-digit chapter number -> its workbook in ``folder``, found from the files."""
+    folder = folder or EXERCISES_DIR
+    return {p.name[:2]: p for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))}
+
+
+def find_workbook(chapter: str | int, folder: Path | None = None) -> Path:
+    """The workbook of chapter ``chapter`` (``3``, ``"03"``), or one line naming the valid ones."""
+    known = workbook_numbers(folder)
+    key = str(chapter).strip()
+    key = key.zfill(2) if key.isdigit() else key
+    if key not in known:
+        raise LearnerFileError(f"there is no workbook {chapter!r}; the workbooks are "
+                               f"{', '.join(known) or 'none (run `make exercises`)'}")
+    return known[key]
+
+
+def _writable(folder: Path) -> None:
+    """Stop with one line if ``folder`` cannot be created or written to."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise LearnerFileError(f"cannot create {folder} ({err.strerror}): create it yourself "
+                               "or run the course from a folder you own") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise LearnerFileError(f"{folder} is not writable: fix its permissions "
+                               f"(e.g. `chmod u+w {folder}`) and run the command again")
+
+
+def copy_to_work(work_dir: Path | None = None, source_dir: Path | None = None) -> list[str]:
+    """Copy each workbook to ``work_dir`` unless a copy is already there; say what happened."""
+    work_dir, source_dir = work_dir or WORK_DIR, source_dir or EXERCISES_DIR
+    _writable(work_dir)
+    said = []
+    for source in sorted(source_dir.glob("*.ipynb")):
+        target = work_dir / source.name
         if target.exists():
-            if source.stat().st_mtime > target.stat().st_mtime:
-                print(f"work/{source.name}: kept your copy; a newer workbook is in exercises/")
+            note = "kept your copy" + ("; a newer workbook is in exercises/ (`mlecourse reset "
+                                       f"{source.name[:2]}` takes it, saving yours first)"
+                                       if source.stat().st_mtime > target.stat().st_mtime else "")
+            said.append(f"{_shown(target)}: {note}")
             continue
-        shutil.copy2(source, target)
-        print(f"work/{source.name}: new copy")
-    return 0
+        # Exclusive create: if a copy appeared meanwhile, it is not overwritten.
+        with source.open("rb") as src, target.open("xb") as dst:
+            shutil.copyfileobj(src, dst)
+        said.append(f"{_shown(target)}: new copy of exercises/{source.name}")
+    return said
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(WORK_DIR.parent))
+    except ValueError:
+        return str(path)
+
+
+def backup(path: Path, backups: Path) -> Path:
+    """Save ``path`` under ``backups`` with a timestamp, never over an earlier backup."""
+    _writable(backups)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        target = backups / f"{path.stem}-{stamp}{f'-{n}' if n else ''}{path.suffix}"
+        try:
+            with path.open("rb") as src, target.open("xb") as dst:
+                shutil.copyfileobj(src, dst)
+        except FileExistsError:
+            continue
+        if target.read_bytes() != path.read_bytes():
+            raise LearnerFileError(f"the backup {target} differs from {path}: nothing was reset; "
+                                   "check the disk has space")
+        return target
+    raise LearnerFileError(f"too many backups of {path.name} this second in {backups}")
+
+
+def reset(chapter: str | int, work_dir: Path | None = None, source_dir: Path | None = None) -> list[str]:
+    """Restore workbook ``chapter`` from ``exercises/``, saving the learner's copy first."""
+    work_dir, source_dir = work_dir or WORK_DIR, source_dir or EXERCISES_DIR
+    source = find_workbook(chapter, source_dir)
+    _writable(work_dir)
+    target, said = work_dir / source.name, []
+    if target.exists():
+        saved = backup(target, work_dir / "backups")
+        said.append(f"saved your copy of {source.name} as {_shown(saved)}")
+    temporary = target.with_name(f".{target.name}.resetting")
+    shutil.copyfile(source, temporary)
+    os.replace(temporary, target)  # atomic: the workbook is either the old or the new one
+    said.append(f"{_shown(target)}: restored from exercises/{source.name}")
+    return said
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,9 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "generate":
             return generate(args.force)
         if args.command == "copy-to-work":
-            return copy_to_work()
+            print("\n".join(copy_to_work()))
+            return 0
         problems = stale()
-    except WorkbookError as err:
+    except (WorkbookError, LearnerFileError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for problem in problems:

@@ -1,0 +1,216 @@
+"""The attendee bundle installs with no network and the doctor passes there; a package
+broken afterwards is repaired, offline, by following the doctor's advice.
+
+CI runs this offline, so the test cannot download its wheelhouse: it rebuilds
+wheels from the distributions installed in this environment (their RECORD
+lists every file) for the packages `mlecourse doctor` needs, writes a lock
+file pinning exactly those, and bundles with that lock. The doctor checks
+against the bundle's own lock, so its "N pinned packages match" is honest
+about the subset. The full bundle (every pin, several platforms) is
+`make bundle`, which downloads.
+"""
+import base64
+import csv
+import hashlib
+import importlib.metadata as md
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from mlecourse.course import bundle
+from mlecourse.paths import ROOT
+
+# What `mlecourse doctor` imports, and what installing the course needs.
+DOCTOR_NEEDS = ["scikit-learn", "pandas", "matplotlib", "myst-nb", "jupyter-client", "ipykernel",
+                "packaging", "pyyaml", "nbformat", "nbclient", "setuptools"]
+
+
+def closure(names):
+    found, todo = {}, list(names)
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in found:
+            continue
+        dist = md.distribution(name)
+        found[name] = dist
+        for text in dist.requires or []:
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return found
+
+
+def _record_line(arcname, data):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return [arcname, f"sha256={digest}", str(len(data))]
+
+
+def rebuild_wheel(dist, into: Path) -> Path:
+    """A wheel of an installed distribution, from the files its RECORD lists."""
+    info = Path(dist._path)  # the .dist-info folder
+    site = info.parent
+    tags = [line.split(":", 1)[1].strip() for line in (info / "WHEEL").read_text().splitlines()
+            if line.startswith("Tag:")]
+    name = dist.metadata["Name"].replace("-", "_").replace(".", "_")
+    version = dist.version
+    wheel = into / f"{name}-{version}-{'.'.join(sorted({t.split('-')[0] for t in tags}))}-" \
+                   f"{'.'.join(sorted({t.split('-')[1] for t in tags}))}-" \
+                   f"{'.'.join(sorted({t.split('-')[2] for t in tags}))}.whl"
+    scripts = {ep.name for ep in dist.entry_points if ep.group in ("console_scripts", "gui_scripts")}
+    data_dir = f"{name}-{version}.data"
+    records = []
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as zf:
+        for row in csv.reader(io.StringIO((info / "RECORD").read_text())):
+            relative = row[0]
+            path = (site / relative).resolve()
+            if not path.is_file() or relative.endswith(".pyc") or path.name in ("RECORD", "INSTALLER",
+                                                                                "REQUESTED", "direct_url.json"):
+                continue
+            if relative.startswith("../"):
+                prefix = Path(sys.prefix).resolve()
+                inside = path.relative_to(prefix)
+                if inside.parts[0] == "bin":
+                    if path.name in scripts:
+                        continue  # the installer writes entry points itself
+                    arcname = f"{data_dir}/scripts/{path.name}"
+                else:
+                    arcname = f"{data_dir}/data/{inside.as_posix()}"
+            else:
+                arcname = Path(relative).as_posix()
+            data = path.read_bytes()
+            entry = zipfile.ZipInfo(arcname, date_time=(2026, 1, 1, 0, 0, 0))
+            entry.external_attr = path.stat().st_mode << 16  # a regular file, executable if it was
+            zf.writestr(entry, data)
+            records.append(_record_line(arcname, data))
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(records + [[f"{info.name}/RECORD", "", ""]])
+        zf.writestr(f"{info.name}/RECORD", out.getvalue())
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def subset(tmp_path_factory):
+    home = tmp_path_factory.mktemp("bundle")
+    wheelhouse = home / "wheelhouse"
+    wheelhouse.mkdir()
+    dists = closure(DOCTOR_NEEDS + ["uv"])
+    started = time.perf_counter()
+    for dist in dists.values():
+        rebuild_wheel(dist, wheelhouse)
+    size = sum(p.stat().st_size for p in wheelhouse.iterdir()) / 1e6
+    print(f"\nwheelhouse of {len(dists)} rebuilt wheels, {size:.0f} MB, in {time.perf_counter() - started:.0f} s")
+    lock = home / "requirements.lock"
+    lock.write_text("".join(f"{d.metadata['Name']}=={d.version}\n" for n, d in sorted(dists.items()) if n != "uv"))
+    yield home, wheelhouse, lock
+    shutil.rmtree(home, ignore_errors=True)  # about 2 GB: wheels, archive, unpacked bundle, its venv
+
+
+def offline(cmd, cwd):
+    """Run ``cmd`` in a new network namespace where only loopback is up, with an empty
+    uv cache of its own: the bundle must be enough, with no help from this machine."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "UV_CACHE_DIR": str(Path(cwd).parent / "uv-cache")}
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run(["unshare", "--net", "--", "bash", "-c", 'ip link set lo up && exec "$@"', "_", *cmd],
+                          cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def test_bundle_installs_offline_and_the_doctor_repairs_a_broken_package(subset):
+    home, wheelhouse, lock = subset
+    made = subprocess.run([sys.executable, "-m", "mlecourse.course.cli", "bundle", "--wheelhouse", str(wheelhouse),
+                           "--lock", str(lock), "--no-site", "--allow-dirty", "--target", "linux-x86_64-py3.11",
+                           "--out", str(home / "out")], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    archive = next((home / "out").glob("mlecourse-bundle-*.zip"))
+    with zipfile.ZipFile(archive) as zf:
+        names = zf.namelist()
+        zf.extractall(home / "attendee")
+    folder = home / "attendee" / archive.stem
+    assert {f"{archive.stem}/START-HERE.txt", f"{archive.stem}/install.py",
+            f"{archive.stem}/requirements.lock"} <= set(names)
+    assert any(n.startswith(f"{archive.stem}/exercises/") for n in names)
+    assert any(n.startswith(f"{archive.stem}/data/") for n in names)
+    assert not any(n.startswith((f"{archive.stem}/solutions/", f"{archive.stem}/instructors/")) for n in names)
+
+    base_python = getattr(sys, "_base_executable", sys.executable)
+    started = time.perf_counter()
+    installed = offline([base_python, "install.py"], folder)
+    seconds = time.perf_counter() - started
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
+    assert "All good: you are ready." in installed.stdout and "✗" not in installed.stdout
+    print(f"bundle {archive.stat().st_size / 1e6:.0f} MB; offline install + doctor {seconds:.0f} s")
+
+    # Break two packages: one uninstalled, one with a file deleted (its metadata still says installed).
+    python = folder / ".venv" / "bin" / "python"
+    subprocess.run([str(python), "-m", "uv", "pip", "uninstall", "--python", str(python), "joblib"],
+                   check=True, capture_output=True)
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    (site / "matplotlib" / "pyplot.py").unlink()
+    broken = site / "matplotlib" / "__init__.py"
+    broken.unlink()  # a new file, not a write through uv's hard link into its cache
+    broken.write_text("raise ImportError('broken on purpose')\n")
+    doctor = offline([str(python), "-m", "mlecourse.course.cli", "doctor"], folder)
+    assert doctor.returncode == 1 and "joblib missing" in doctor.stdout and "matplotlib" in doctor.stdout
+    advice = [line for line in doctor.stdout.splitlines() if "fix:" in line]
+    assert advice and all("mlecourse doctor --fix" in line for line in advice[:2])
+
+    started = time.perf_counter()
+    repaired = offline([str(python), "-m", "mlecourse.course.cli", "doctor", "--fix"], folder)
+    print(f"doctor --fix {time.perf_counter() - started:.0f} s")
+    assert repaired.returncode == 0, repaired.stdout[-3000:] + repaired.stderr[-2000:]
+    again = offline([str(python), "-m", "mlecourse.course.cli", "doctor"], folder)
+    assert again.returncode == 0 and "All good" in again.stdout, again.stdout
+
+
+def test_a_wheelhouse_missing_a_package_stops_in_one_line(subset, tmp_path):
+    home, wheelhouse, lock = subset
+    partial = tmp_path / "wheelhouse"
+    shutil.copytree(wheelhouse, partial)
+    next(partial.glob("joblib-*.whl")).unlink()
+    result = subprocess.run([sys.executable, "-m", "mlecourse.course.cli", "bundle", "--wheelhouse", str(partial),
+                             "--lock", str(lock), "--no-site", "--allow-dirty", "--target", "linux-x86_64-py3.11",
+                             "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "lacks joblib==" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.zip"))
+
+
+def test_a_dirty_tree_is_refused(tmp_path, monkeypatch):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "notes.md").write_text("uncommitted")
+    monkeypatch.setattr(bundle, "ROOT", tmp_path)
+    assert bundle.dirty(tmp_path) == ["notes.md"]
+    assert bundle.main(["--no-site", "--wheelhouse", str(tmp_path)]) == 2
+
+
+def test_wheel_tags_serve_the_right_platforms():
+    from packaging.tags import parse_tag
+    linux, mac = bundle.TARGETS["linux-x86_64-py3.12"], bundle.TARGETS["macos-arm64-py3.11"]
+    assert linux.accepts(parse_tag("cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64"))
+    assert linux.accepts(parse_tag("cp39-abi3-manylinux_2_28_x86_64")) and linux.accepts(parse_tag("py3-none-any"))
+    assert not linux.accepts(parse_tag("cp311-cp311-manylinux_2_17_x86_64"))
+    assert linux.accepts(parse_tag("cp36-abi3-manylinux2010_x86_64"))
+    assert not linux.accepts(parse_tag("cp312-cp312-manylinux_2_39_x86_64"))  # needs a newer glibc
+    assert mac.accepts(parse_tag("cp311-cp311-macosx_11_0_arm64"))
+    assert not mac.accepts(parse_tag("cp311-cp311-macosx_10_9_x86_64"))
+
+
+def test_hashes_are_read_per_version_from_the_lock(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("contourpy==1.3.3 ; python_full_version < '3.12' \\\n    --hash=sha256:aaa \\\n"
+                    "    --hash=sha256:bbb\ncontourpy==1.4.0 ; python_full_version >= '3.12' \\\n"
+                    "    --hash=sha256:ccc\n")
+    known = bundle.hashes(lock)
+    assert bundle._with_hashes("contourpy==1.3.3", known) == "contourpy==1.3.3 --hash=sha256:aaa --hash=sha256:bbb"
+    assert bundle._with_hashes("contourpy==1.4.0", known) == "contourpy==1.4.0 --hash=sha256:ccc"
+    assert [str(r) for r in bundle.pins(lock)] == ['contourpy==1.3.3; python_full_version < "3.12"',
+                                                    'contourpy==1.4.0; python_full_version >= "3.12"']

@@ -1,0 +1,126 @@
+"""The workshop site gives no answer away: a grep of the whole output folder
+(pages, sources, search index) finds no marked solution line and no check
+message, while exercises and open exercises' rubrics stay."""
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from mlecourse.checks import registry
+from mlecourse.course import workshop_build
+from mlecourse.paths import CHAPTERS_DIR, EXERCISES_DIR, SOLUTIONS_DIR
+
+SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_no_chapter_repeats_a_line_of_its_workbooks_solutions(path):
+    chapter = CHAPTERS_DIR / path.name
+    if not chapter.exists():
+        pytest.fail(f"{path.name} has no chapter")
+    text = {line.strip() for cell in nbformat.read(chapter, as_version=4).cells
+            for line in cell.source.splitlines()}
+    repeated = sorted(workshop_build.solution_lines(path) & text)
+    assert not repeated, f"chapters/{path.name} gives away solution lines: {repeated[:3]}"
+
+
+def page(cells, extra=""):
+    """A workbook page as Jupyter Book writes it: input and output divs inside each cell."""
+    body = "".join(f'<div class="cell docutils container"><div class="cell_input docutils container">'
+                   f'<pre>{code}</pre></div><div class="cell_output docutils container"><pre>{out}</pre>'
+                   f'</div></div>' for code, out in cells)
+    return (f'<html><body><a href="../_sources/solutions/02_meet_the_data.ipynb">download</a>'
+            f'<a href="https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/solutions/02_meet_the_data.ipynb">b</a>'
+            f'<a href="https://colab.research.google.com/github/o/r/blob/main/solutions/02_meet_the_data.ipynb">c</a>'
+            f'<article>{body}{extra}</article></body></html>')
+
+
+@pytest.fixture
+def site(tmp_path):
+    """An output folder holding what the build publishes: real solution notebooks as
+    sources, a workbook page with check outputs, instructor notes, a search index."""
+    html = tmp_path / "html"
+    (html / "_sources" / "solutions").mkdir(parents=True)
+    for path in SOLUTIONS:
+        shutil.copyfile(path, html / "_sources" / "solutions" / path.name)
+    message = "✓ Exercise 2.1: correct. A double-loaded batch: drop these before counting anything else."
+    (html / "solutions").mkdir()
+    (html / "solutions" / "02_meet_the_data.html").write_text(page(
+        [('check("2.1", n_duplicates)', message), ("loans.head()", "a table the learner needs")],
+        extra="<p>Exercise 2.1 · Count the duplicated rows</p><p>What a good answer covers</p>"))
+    (html / "instructors").mkdir()
+    (html / "instructors" / "02_meet_the_data.html").write_text(
+        "<html><body><article><p>The answer to 2.1 is 412.</p></article></body></html>")
+    (html / "instructors" / "guide.html").write_text("<html><body><article>Schedule</article></body></html>")
+    some_line = sorted(workshop_build.solution_lines(SOLUTIONS[1]))[0]
+    (html / "searchindex.js").write_text("Search.setIndex(" + json.dumps({"x": some_line}) + ")")
+    return html, message
+
+
+def test_the_grep_finds_what_a_plain_build_publishes(site):
+    html, message = site
+    found = workshop_build.leaks(html, {message})
+    where = {line.split(":")[0] for line in found}
+    assert "solutions/02_meet_the_data.html" in where and "searchindex.js" in where
+    assert any(w.startswith("_sources/solutions/") for w in where)
+
+
+def test_finish_leaves_nothing_to_find_and_keeps_the_exercises(site):
+    html, message = site
+    messages = workshop_build.check_messages(html)
+    assert message in messages
+    (html / "searchindex.js").write_text("Search.setIndex({})")  # the index holds words, see below
+    workshop_build.finish(html)
+    assert workshop_build.leaks(html, messages) == []
+    page_text = (html / "solutions" / "02_meet_the_data.html").read_text()
+    assert "Count the duplicated rows" in page_text and "What a good answer covers" in page_text
+    assert "a table the learner needs" in page_text  # only check outputs go
+    assert "tree/exercises/02_meet_the_data.ipynb" in page_text and "blob/main/exercises/" in page_text
+    assert "tree/solutions/" not in page_text
+    served = (html / "_sources" / "solutions" / "02_meet_the_data.ipynb").read_bytes()
+    assert served == (EXERCISES_DIR / "02_meet_the_data.ipynb").read_bytes()
+    assert "412" not in (html / "instructors" / "02_meet_the_data.html").read_text()
+    assert "Schedule" in (html / "instructors" / "guide.html").read_text()
+
+
+def test_a_leak_left_in_the_search_index_fails_the_build(site, capsys):
+    html, _ = site
+    assert workshop_build.main(html) == 1
+    assert "still gives" in capsys.readouterr().err
+
+
+def test_open_exercises_keep_their_rubric_checked_ones_lose_their_solution():
+    path = SOLUTIONS_DIR / "02_meet_the_data.ipynb"
+    open_labels = workshop_build.open_exercise_labels(path)
+    assert open_labels and not {f"ex-{i.replace('.', '-')}" for i in registry()} & open_labels
+    kept = workshop_build.solution_lines(path)
+    everything = workshop_build.solution_lines(path, keep_open=False)
+    assert kept < everything  # the rubric's lines are published on purpose
+    assert any("What a good answer covers" in line for line in everything - kept)
+
+
+def test_the_extension_drops_checked_solutions_and_keeps_open_rubrics_plain():
+    from types import SimpleNamespace
+
+    from docutils import nodes
+    from sphinx_exercise.nodes import solution_node, solution_title
+
+    from mlecourse.course import sphinx_ext
+
+    def solution(label, text):
+        node = solution_node(target_label=label)
+        node += solution_title("", "Solution to")
+        section = nodes.section()
+        section += nodes.paragraph(text=text)
+        node += section
+        return node
+
+    tree = nodes.document(None, None)
+    tree += solution("ex-2-1", "n_duplicates = int(loans.duplicated().sum())")
+    tree += solution("ex-2-7", "What a good answer covers")
+    app = SimpleNamespace(config=SimpleNamespace(mlecourse_hide_solutions=True))
+    sphinx_ext.hide_solutions(app, tree)
+    assert not list(tree.findall(solution_node))
+    assert "duplicated" not in tree.astext() and "What a good answer covers" in tree.astext()
+    assert "Solution to" not in tree.astext()
