@@ -102,18 +102,20 @@ class Explanation(BaseModel):
     reasons: list[Reason] = Field(description="principal reasons of a refusal, at most four; empty if approved")
 
 
-def add_routes(app: FastAPI, model, metadata: dict) -> FastAPI:
+def add_routes(app: FastAPI, model, metadata: dict, *, probability_decimals: int | None = 4) -> FastAPI:
     """Register ``POST /explain`` (one application in, an :class:`Explanation` out) on ``app``.
 
     The body is validated by the service's own schema
     (``app.state.application_model``), so /explain accepts exactly what
-    /predict accepts, and refuses the same things with a 422.
+    /predict accepts, and refuses the same things with a 422. The probability
+    is rounded as /predict rounds it (a precise score helps a model thief, not
+    the applicant), and the work runs in a worker thread, off the event loop.
     """
     application = app.state.application_model
     threshold = float((metadata or {}).get("threshold", COSTS.threshold))
     version = str((metadata or {}).get("version", "unknown"))
 
-    async def explain_one(body) -> Explanation:
+    def explain_one(body) -> Explanation:
         values = body.model_dump()
         # the frame /predict builds: numbers as float64, a missing value as NaN
         # (a None would be a category the imputer does not recognise as missing)
@@ -121,6 +123,8 @@ def add_routes(app: FastAPI, model, metadata: dict) -> FastAPI:
         for column in features.NUMERIC:
             frame[column] = frame[column].astype("float64")
         result = explain_applications(model, frame, threshold)[0]
+        if probability_decimals is not None:
+            result["probability_of_default"] = round(result["probability_of_default"], probability_decimals)
         return Explanation(model_version=version, **result)
 
     # The body's type is made at run time from the card's schema, so it is set

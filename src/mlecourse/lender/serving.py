@@ -435,7 +435,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     # monitoring: request counts, latency and scores at GET /metrics (Prometheus; chapter 6)
     service_metrics.instrument(app, model_version)
     # POST /explain: adverse-action reasons (chapter 8)
-    reasons.add_routes(app, model, metadata)
+    reasons.add_routes(app, model, metadata, probability_decimals=probability_decimals)
 
     return app
 
