@@ -27,3 +27,31 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         os.environ[EXPECT_ENV] = expect
     else:
         os.environ.pop(EXPECT_ENV, None)
+
+
+@pytest.fixture(scope="session")
+def tiny_frame():
+    """2019-2020 loans, cleaned: enough to train the course's models in about a second."""
+    from mlecourse.lender import features
+    from mlecourse.lender.data import load_loans
+
+    clean, _ = features.clean_loans(load_loans())
+    return features.split_by_date(clean)[0]
+
+
+@pytest.fixture(scope="session")
+def loan_windows():
+    """(train 2019-2020, validate 2021), cleaned."""
+    from mlecourse.lender import features
+    from mlecourse.lender.data import load_loans
+
+    clean, _ = features.clean_loans(load_loans())
+    train, valid, _test = features.split_by_date(clean)
+    return train, valid
+
+
+@pytest.fixture(scope="session")
+def course_model(loan_windows):
+    from mlecourse.lender import modeling
+
+    return modeling.train_model(loan_windows[0], "boosting")

@@ -76,7 +76,9 @@ def train(train_frame: pd.DataFrame, kind: str = "boosting", params: dict | None
 
 
 def age_group(frame: pd.DataFrame) -> pd.Series:
-    return pd.cut(frame["age"], AGE_GROUPS, right=False, labels=["<30", "30-59", "60+"]).astype(str)
+    """"<30", "30-59", "60+", or "unknown" (a missing age is a group of its own, not dropped)."""
+    groups = pd.cut(frame["age"], AGE_GROUPS, right=False, labels=["<30", "30-59", "60+"])
+    return groups.astype(object).where(groups.notna(), "unknown").astype(str)
 
 
 def parity_gap(refuse, groups) -> float:
