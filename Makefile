@@ -19,7 +19,7 @@ export OMP_NUM_THREADS ?= 1
 LAB_FLAGS := --LabApp.extension_manager=readonly $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve clean
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve pipeline mlflow-ui bench-scale clean
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -71,6 +71,18 @@ models/loan-default/model.json: | $(STAMP)
 
 serve: models/loan-default/model.json  ## run the model service on http://127.0.0.1:8000 (Ctrl-C stops it)
 	$(BIN)/python -m mlecourse.lender.serving --model-dir models/loan-default --host 127.0.0.1 --port 8000
+
+REASON ?= manual
+pipeline: $(STAMP)  ## validate, train, evaluate, gate, register, promote (Dagster; store in work/mlflow)
+	$(BIN)/python -m mlecourse.lender.pipeline --reason "$(REASON)"
+
+mlflow-ui: $(STAMP)  ## the MLflow UI over work/mlflow on http://127.0.0.1:5000 (starts in 30-65 s)
+	@mkdir -p work/mlflow
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow server --host 127.0.0.1 --port 5000 \
+		--backend-store-uri sqlite:///$(CURDIR)/work/mlflow/mlflow.db --workers 1
+
+bench-scale: $(STAMP)  ## batch scoring, pandas vs a Dask LocalCluster, up to 10 million rows
+	$(BIN)/python -m mlecourse.lender.batch_scoring --rows 10000000
 
 clean:  ## remove the built site and caches (keeps .venv)
 	rm -rf _build .pytest_cache
