@@ -128,7 +128,7 @@ class _StandIn:
         return np.column_stack([1 - p, p])
 
 
-def _applicants(seed: int = 72, n: int = 400) -> pd.DataFrame:
+def applicants(seed: int = 72, n: int = 400) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     income = np.round(rng.lognormal(10.7, 0.45, n), -2)
     income[rng.random(n) < 0.05] = np.nan
@@ -207,7 +207,7 @@ def _verdict(expected: bool, what: str):
                     (lambda: _no_tolerance, "within the tolerance"),
                     (lambda: _in_place, "changed the data")])
 def check_directional(answer) -> str:
-    frame = _applicants()
+    frame = applicants()
     cases = [Case(what, (model, frame), _verdict(expected, what), keep_inputs=True)
              for model, expected, what in STAND_INS]
     compare.function(answer, cases, what="your test")
