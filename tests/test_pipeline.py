@@ -48,3 +48,11 @@ def test_gate_rules_reach_the_run(store):
     strict = gates.Rules(max_parity_gap=0.0)
     report = pipeline.run(reason="strict", store=store, kind="logistic", rules=strict)
     assert not report.decision.promote and "gap" in str(report.decision)
+
+
+def test_make_pipeline_runs_the_steps_as_dagster_assets(tmp_path):
+    from mlecourse.lender import orchestration
+
+    report = orchestration.materialise(reason="dagster test", store=tmp_path, kind="logistic")
+    assert report.reason == "dagster test" and report.decision.promote
+    assert registry.aliases()["champion"] == report.version

@@ -1,6 +1,7 @@
 """The pipeline as Dagster assets: the same steps, run by an orchestrator.
 
-Dagster materialises the assets in this process (no server, no daemon),
+Dagster materialises the assets in this process (no server, no daemon,
+an ephemeral instance whose records vanish with the process),
 in dependency order, and records each step's start, end and outcome; a
 failed step stops the ones that depend on it. :func:`materialise` is what
 ``make pipeline`` runs. Dagster's own log lines go to stderr at DEBUG level;
@@ -9,11 +10,8 @@ they are turned down to warnings here so a terminal shows the report.
 from __future__ import annotations
 
 import logging
-import os
 
 from mlecourse.lender import pipeline, tracking
-
-os.environ.setdefault("DAGSTER_HOME", str(tracking.DEFAULT_STORE.parent / "dagster"))
 
 
 def build_assets(reason: str, store, kind: str):

@@ -30,7 +30,7 @@ WRAPPER = Path(__file__).with_name("registry_model.py")
 # a subprocess that takes 8-25 s and picks up test-only packages.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 # MLflow suggests type hints on the wrapper's predict; it takes a DataFrame and says so.
-warnings.filterwarnings("ignore", message="Add type hints to the `predict` method", category=UserWarning)
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method", category=UserWarning)
 REQUIREMENTS = ["mlflow", "scikit-learn", "skops", "pandas", "numpy"]
 
 

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import subprocess
+import warnings
 from pathlib import Path
 
 from mlecourse.paths import ROOT, WORK_DIR
@@ -41,6 +42,8 @@ def quiet() -> None:
     database tables") off stderr, where a notebook shows it as noise."""
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # SQLAlchemy's notice about a loader MLflow's store uses: MLflow's to fix, not the reader's.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="mlflow")
 
 
 def store_uri(folder: str | Path = DEFAULT_STORE) -> str:
