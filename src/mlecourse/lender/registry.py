@@ -18,7 +18,6 @@ import contextlib
 import io
 import os
 import tempfile
-import warnings
 from pathlib import Path
 
 from mlecourse.lender import artifact
@@ -29,8 +28,6 @@ WRAPPER = Path(__file__).with_name("registry_model.py")
 # What the wrapper needs to run; given explicitly, because inferring it starts
 # a subprocess that takes 8-25 s and picks up test-only packages.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-# MLflow suggests type hints on the wrapper's predict; it takes a DataFrame and says so.
-warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method", category=UserWarning)
 REQUIREMENTS = ["mlflow", "scikit-learn", "skops", "pandas", "numpy"]
 
 
@@ -79,11 +76,9 @@ def register(model_dir, *, key: str | None = None, name: str = MODEL_NAME,
     if own_run:
         mlflow.start_run(run_name=f"register {card['version']}")
     try:
-        with warnings.catch_warnings():  # "add type hints to predict": the wrapper takes a frame
-            warnings.simplefilter("ignore", UserWarning)
-            info = mlflow.pyfunc.log_model(name="model", python_model=str(WRAPPER),
-                                           artifacts={"model_dir": str(model_dir)},
-                                           pip_requirements=REQUIREMENTS)
+        info = mlflow.pyfunc.log_model(name="model", python_model=str(WRAPPER),
+                                       artifacts={"model_dir": str(model_dir)},
+                                       pip_requirements=REQUIREMENTS)
     finally:
         if own_run:
             mlflow.end_run()
@@ -176,9 +171,7 @@ def load(alias: str, name: str = MODEL_NAME):
 
     uri = model_uri(alias, name)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            return mlflow.pyfunc.load_model(uri)
+        return mlflow.pyfunc.load_model(uri)
     except artifact.ArtifactError as error:
         raise RegistryError(f"{uri}: {error}") from None
 

@@ -8,6 +8,7 @@ allowlist before anything in it is used. Not imported by the package: MLflow
 executes it when it loads a model.
 """
 import mlflow
+import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 
@@ -19,7 +20,9 @@ class LoanDefaultModel(PythonModel):
 
         self.model, self.card = artifact.load_model(context.artifacts["model_dir"])
 
-    def predict(self, context, model_input, params=None):
+    # The DataFrame type hint tells MLflow what comes in (it then skips its own
+    # schema inference: the service validates applications against the card).
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         from mlecourse.lender import features
 
         return self.model.predict_proba(model_input[list(features.RAW_FEATURES)])[:, 1]
