@@ -159,7 +159,10 @@ def run(*, reason: str = "manual", store=tracking.DEFAULT_STORE, kind: str = "bo
         model_dir = package(model, train_frame, metrics, folder, version=key[:8])
         report.version = registry.register(model_dir, key=key, tags={"reason": report.reason})
     report.say(f"register: version {report.version}")
-    if decision.promote:
+    if decision.promote and registry.aliases().get(registry.CHAMPION) == report.version:
+        report.aliases = registry.aliases()
+        report.say(f"promote: version {report.version} is already the champion; nothing to do")
+    elif decision.promote:
         report.aliases = registry.promote(report.version)
         report.say(f"promote: champion is version {report.aliases[registry.CHAMPION]}")
     else:
