@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -76,9 +77,16 @@ def register(model_dir, *, key: str | None = None, name: str = MODEL_NAME,
     if own_run:
         mlflow.start_run(run_name=f"register {card['version']}")
     try:
-        info = mlflow.pyfunc.log_model(name="model", python_model=str(WRAPPER),
-                                       artifacts={"model_dir": str(model_dir)},
-                                       pip_requirements=REQUIREMENTS)
+        # MLflow logs that a DataFrame type hint gives no signature; the card is the schema.
+        pyfunc_log = logging.getLogger("mlflow.pyfunc")
+        level = pyfunc_log.level
+        pyfunc_log.setLevel(logging.ERROR)
+        try:
+            info = mlflow.pyfunc.log_model(name="model", python_model=str(WRAPPER),
+                                           artifacts={"model_dir": str(model_dir)},
+                                           pip_requirements=REQUIREMENTS)
+        finally:
+            pyfunc_log.setLevel(level)
     finally:
         if own_run:
             mlflow.end_run()
