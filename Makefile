@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -133,6 +133,18 @@ alerts:  ## check and unit-test the Prometheus alert rules with promtool (apt-ge
 
 model-card: $(STAMP)  ## regenerate docs/model_card.md from the model and its fairness audit
 	$(BIN)/python -m mlecourse.lender.model_card
+
+REASON ?= manual
+pipeline: $(STAMP)  ## validate, train, evaluate, gate, register, promote (Dagster; store in work/mlflow)
+	$(BIN)/python -m mlecourse.lender.pipeline --reason "$(REASON)"
+
+mlflow-ui: $(STAMP)  ## the MLflow UI over work/mlflow on http://127.0.0.1:5000 (starts in 30-65 s)
+	@mkdir -p work/mlflow
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow server --host 127.0.0.1 --port 5000 \
+		--backend-store-uri sqlite:///$(CURDIR)/work/mlflow/mlflow.db --workers 1
+
+bench-scale: $(STAMP)  ## batch scoring, pandas vs a Dask LocalCluster, up to 10 million rows
+	$(BIN)/python -m mlecourse.lender.batch_scoring --rows 10000000
 
 clean:  ## remove the built site and caches (keeps .venv)
 	rm -rf _build .pytest_cache

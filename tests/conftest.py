@@ -95,3 +95,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The browser test needs the built site: hand it out last, so whichever
     # worker gets it finds the build done (or nearly) rather than idling on it.
     items.sort(key=lambda item: Path(str(item.fspath)).name == "test_site_browser.py")
+
+
+@pytest.fixture(scope="session")
+def tiny_frame():
+    """2019-2020 loans, cleaned: enough to train the course's models in about a second."""
+    from mlecourse.lender import features
+    from mlecourse.lender.data import load_loans
+
+    clean, _ = features.clean_loans(load_loans())
+    return features.split_by_date(clean)[0]
+
+
+@pytest.fixture(scope="session")
+def loan_windows():
+    """(train 2019-2020, validate 2021), cleaned."""
+    from mlecourse.lender import features
+    from mlecourse.lender.data import load_loans
+
+    clean, _ = features.clean_loans(load_loans())
+    train, valid, _test = features.split_by_date(clean)
+    return train, valid
+
+
+@pytest.fixture(scope="session")
+def course_model(loan_windows):
+    from mlecourse.lender import modeling
+
+    return modeling.train_model(loan_windows[0], "boosting")
