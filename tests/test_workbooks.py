@@ -6,6 +6,7 @@ import nbformat
 import pytest
 
 from mlecourse.course import workbooks
+from mlecourse.course.workshop_build import solution_lines
 from mlecourse.paths import EXERCISES_DIR, SOLUTIONS_DIR
 
 SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
@@ -15,36 +16,12 @@ def test_exercises_are_up_to_date():
     assert workbooks.stale() == [], "run `make exercises`"
 
 
-def solution_lines(path):
-    """Every substantial line written between BEGIN and END SOLUTION markers, and
-    every line of a cell inside a solution-start/solution-end fence."""
-    lines, inside_fence = set(), False
-    for cell in nbformat.read(path, as_version=4).cells:
-        first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-        if workbooks.SOLUTION_START.match(first):
-            inside_fence = True
-            continue
-        if workbooks.SOLUTION_END.match(first):
-            inside_fence = False
-            continue
-        inside_region = False
-        for line in cell.source.splitlines():
-            if workbooks.BEGIN.match(line):
-                inside_region = True
-            elif workbooks.END.match(line):
-                inside_region = False
-            elif (inside_region or (inside_fence and not workbooks.has_answer(cell))) \
-                    and len(line.strip()) > 12:
-                lines.add(line.strip())
-    return lines
-
-
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_no_solution_reaches_the_learner(path):
     text = (EXERCISES_DIR / path.name).read_text()
     notebook = json.loads(text)
     sources = "\n".join("".join(c["source"]) for c in notebook["cells"])
-    leaked = [line for line in solution_lines(path) if line in sources]
+    leaked = [line for line in solution_lines(path, keep_open=False) if line in sources]
     assert not leaked, f"solution lines in exercises/{path.name}: {leaked[:3]}"
     assert "BEGIN SOLUTION" not in text and "solution-start" not in text
     assert set(notebook["metadata"]) <= {"kernelspec", "language_info"}

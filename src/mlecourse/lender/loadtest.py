@@ -325,12 +325,7 @@ def server_process(model_dir, src=None, extra_args=(), timeout: float = 90.0):
                                     else f"it exited with code {process.returncode}")
         yield url, process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        serving.stop_process(process)
 
 
 def measure_levels(url: str, pid: int, payloads, levels=LEVELS, *, requests_per_client: int = 20,

@@ -569,12 +569,19 @@ def serve_process(model_dir, host: str = "127.0.0.1", port: int | None = None, *
         yield url
     finally:
         if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
+
+
+def stop_process(process, grace: float = 15) -> None:
+    """Ask a server process (a ``subprocess.Popen``) to stop (SIGTERM: uvicorn drains), then insist."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def build_parser() -> argparse.ArgumentParser:
