@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 # others wait on the lock and read it. Keyed by the run's id: never a stale site.
 
 def _run_builds() -> list[dict]:
-    """Both builds at once (one process each, two cores), after the notebooks.
+    """Both builds, after the notebooks.
 
     The notebook tests ran every notebook and left it in the book's cache (the
     plugin hands the book's tests out last, and waits for a notebook still
@@ -39,16 +39,15 @@ def _run_builds() -> list[dict]:
     failures = build.execute_notebooks(workers=1)
     assert not failures, "\n".join(failures)
     env = {**os.environ, "MPLBACKEND": "Agg"}  # as CI machines often do: plots must still draw
-    commands = [build.command(), build.command(no_solutions=True)]
-    logs = [tempfile.TemporaryFile("w+") for _ in commands]  # files, not pipes: a long log cannot block
-    procs = [subprocess.Popen(c, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
-             for c, log in zip(commands, logs)]
+    # One after the other: both builds write the executed notebooks' images
+    # into _build/jupyter_execute, and two at once raced on a fresh clone.
     results = []
-    for proc, log in zip(procs, logs):
-        code = proc.wait()
-        log.seek(0)
-        results.append({"args": proc.args, "returncode": code, "stdout": log.read(), "stderr": ""})
-        log.close()
+    for command in (build.command(), build.command(no_solutions=True)):
+        with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: a long log cannot block
+            code = subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+                                  env=env).returncode
+            log.seek(0)
+            results.append({"args": command, "returncode": code, "stdout": log.read(), "stderr": ""})
     if results[1]["returncode"] == 0:  # as `make book-nosolutions` does: close the leaks, and prove it
         results[1] = _finish_workshop_site(results[1])
     return results

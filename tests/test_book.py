@@ -44,7 +44,8 @@ def test_the_book_and_the_executor_give_cells_the_same_time_limit():
 def test_book_builds_without_warnings(builds):
     for result in builds:
         log = result.stdout + result.stderr
-        assert result.returncode == 0, log[-4000:]
+        problems = [line for line in log.splitlines() if re.search(r"WARNING|ERROR|error:", line)]
+        assert result.returncode == 0, "\n".join(problems[:30]) or log[-4000:]
         assert "build succeeded" in log, log[-4000:]
         assert not re.search(r": (WARNING|ERROR):", log), log[-4000:]
 
