@@ -95,8 +95,13 @@ def _stub_instructor_page(html: str) -> str:
     article = soup.select_one("article") or soup.select_one("main") or soup.body
     if article is None:
         return NOTICE
-    article.clear()
-    article.append(BeautifulSoup(NOTICE, "html.parser"))
+    # Keep the page's frame (the theme's scripts look for it); drop the notes,
+    # and the page's own table of contents that linked to them.
+    target = article.find("section") or article
+    target.clear()
+    target.append(BeautifulSoup(NOTICE, "html.parser"))
+    for toc in soup.select("div.bd-sidebar-secondary nav, nav.bd-toc-nav, #pst-page-toc-nav, #jb-print-toc, ul.section-nav"):
+        toc.decompose()
     return str(soup)
 
 
