@@ -10,24 +10,18 @@ from threadpoolctl import threadpool_limits
 
 from mlecourse.lender import artifact, features, modeling
 from mlecourse.lender.artifact import ArtifactError
-from mlecourse.lender.data import load_loans
 
 CREATED = "2024-01-01T00:00:00+00:00"
 
 
 @pytest.fixture(scope="module")
-def data():
-    clean, _ = features.clean_loans(load_loans())
-    train, valid, _test = features.split_by_date(clean)
-    return train, valid
+def data(loan_windows):
+    return loan_windows  # (train 2019-2020, validate 2021), shared from conftest
 
 
 @pytest.fixture(scope="module")
-def model(data):
-    # one OpenMP thread: the suite runs two test processes on two cores, and
-    # boosting's threads spinning against each other can make a 1 s fit take 60 s
-    with threadpool_limits(1):
-        return modeling.train_model(data[0], "boosting")
+def model(course_model):
+    return course_model
 
 
 @pytest.fixture(scope="module")

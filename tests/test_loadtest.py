@@ -4,10 +4,8 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import features, loadtest, modeling, serving
-from mlecourse.lender.data import load_loans
+from mlecourse.lender import loadtest, serving
 
 
 def test_summarise_percentiles_and_sequential_throughput():
@@ -46,13 +44,9 @@ def test_overhead_compares_one_client_service_with_raw():
 
 
 @pytest.fixture(scope="module")
-def small():
-    clean, _ = features.clean_loans(load_loans())
-    train, valid, _ = features.split_by_date(clean)
-    with threadpool_limits(1):
-        model = modeling.train_model(train.head(3000), "boosting", max_iter=10)
-    bodies = [b for b in serving.as_applications(valid.head(200)) if "age" in b and "loan_amount" in b]
-    return model, bodies
+def small(small_model, loan_windows):
+    bodies = [b for b in serving.as_applications(loan_windows[1].head(200)) if "age" in b and "loan_amount" in b]
+    return small_model, bodies
 
 
 def test_run_load_records_every_request(small):

@@ -9,21 +9,15 @@ refused. Bounded in examples and time, with a fixed seed.
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import features, modeling, serving
-from mlecourse.lender.data import load_loans
+from mlecourse.lender import serving
 
 MAX_EXAMPLES = 60  # per operation
 
 
 @pytest.fixture(scope="module")
-def app():
-    clean, _ = features.clean_loans(load_loans())
-    train, _, _ = features.split_by_date(clean)
-    with threadpool_limits(1):
-        model = modeling.train_model(train.head(3000), "boosting", max_iter=10)
-    return serving.create_app(model, {"version": "contract"})
+def app(small_model):
+    return serving.create_app(small_model, {"version": "contract"})
 
 
 def test_the_service_keeps_its_published_contract(app):
