@@ -90,12 +90,6 @@ def site_builds(testrun_uid):
             for r in results]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The browser test needs the built site: hand it out last, so whichever
-    # worker gets it finds the build done (or nearly) rather than idling on it.
-    items.sort(key=lambda item: Path(str(item.fspath)).name == "test_site_browser.py")
-
-
 @pytest.fixture(scope="session")
 def tiny_frame():
     """2019-2020 loans, cleaned: enough to train the course's models in about a second."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
-import time
 
 import numpy as np
 import pandas as pd
@@ -54,9 +53,7 @@ def usable_income(frame: pd.DataFrame) -> pd.DataFrame:
 # --- reproducible and intact ---------------------------------------------------
 
 def test_regenerating_gives_the_committed_file(raw, tmp_path):
-    started = time.perf_counter()
-    fresh = spec.generate_loans()
-    assert time.perf_counter() - started < 5, "the generator must stay fast"
+    fresh = spec.generate_loans()  # its speed is `make bench`'s business, not a test's
     path = write_loans(fresh, tmp_path / LOANS_FILE)
     pd.testing.assert_frame_equal(load_loans(path, verify=False), raw)
     # The CSV inside is the same byte for byte. (The gzip wrapper can differ

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import resource
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -66,13 +67,25 @@ class NotebookItem(pytest.Item):
         return self.path, 0, f"notebook {self.path.relative_to(ROOT)}"
 
 
-# --- order: slowest notebooks first, the book build last ----------------------
+# --- order: the longest first, so the two workers finish together ------------
+# With two workers, the run takes as long as the busier one. Handing out the
+# longest files first and the short ones last (longest-processing-time-first)
+# leaves little for one worker to finish alone. The times come from the last
+# run here (_build/test-profile.json), else from tests/durations.json, a
+# committed copy for a fresh clone (it only orders; a stale one costs seconds).
+
+DURATIONS = ROOT / "tests" / "durations.json"
+BOOK = "tests/test_book.py"        # builds both sites (the `site_builds` fixture)
+BROWSER = "tests/test_site_browser.py"  # opens what that build made
+
 
 def _previous_walls() -> dict[str, float]:
-    try:
-        return {k: v["wall"] for k, v in json.loads(PROFILE.read_text())["files"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+    for source in (PROFILE, DURATIONS):
+        try:
+            return {k: v["wall"] for k, v in json.loads(source.read_text())["files"].items()}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return {}
 
 
 def _file_of(item) -> str:
@@ -81,17 +94,23 @@ def _file_of(item) -> str:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
-    """Notebooks first, longest first (by the last run, else by size); the
-    book build last, as it renders what the notebooks executed."""
+    """Notebooks first, longest first (by the last run, else by size); then
+    the site build, which renders what they executed; then the other tests,
+    longest first, but the browser test only after one other file, so the
+    build it needs is done by the time a worker reaches it."""
     walls = _previous_walls()
+    files = list(dict.fromkeys(_file_of(i) for i in items if not isinstance(i, NotebookItem)))
+    others = sorted((f for f in files if f != BOOK), key=lambda f: -walls.get(f, 0.0))
+    if BROWSER in others:
+        others.remove(BROWSER)
+        others.insert(min(1, len(others)), BROWSER)
+    rank = {name: n for n, name in enumerate(([BOOK] if BOOK in files else []) + others)}
 
     def key(item):
         name = _file_of(item)
-        if name == "tests/test_book.py":
-            return (2, 0.0)
         if isinstance(item, NotebookItem):
             return (0, -walls.get(name, item.path.stat().st_size / 1e4))
-        return (1, 0.0)
+        return (1, rank[name])
 
     items.sort(key=key)  # stable: tests keep their order within a file
     config._course_notebooks = sum(isinstance(i, NotebookItem) for i in items)
@@ -232,3 +251,25 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                        "session_wall": wall}, indent=1, sort_keys=True))
     except (OSError, ValueError):
         pass
+
+
+def write_durations() -> int:
+    """``python -m mlecourse.course.nbtest --durations``: copy the last full run's
+    seconds per file into tests/durations.json, the order a fresh clone uses."""
+    try:
+        files = json.loads(PROFILE.read_text())["files"]
+    except (OSError, ValueError, KeyError):
+        print(f"error: no {PROFILE.relative_to(ROOT)} yet: run `make test` first", file=sys.stderr)
+        return 1
+    about = ("Seconds per test file in one full run, used only to hand out the longest files first "
+             "(mlecourse.course.nbtest); refresh with: python -m mlecourse.course.nbtest --durations")
+    data = {"_about": about, "files": {k: {"wall": round(v["wall"], 1)} for k, v in sorted(files.items())}}
+    DURATIONS.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {DURATIONS.relative_to(ROOT)} ({len(files)} files)")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--durations"]:
+        sys.exit("usage: python -m mlecourse.course.nbtest --durations")
+    sys.exit(write_durations())

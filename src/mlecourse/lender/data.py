@@ -130,8 +130,8 @@ def verify_checksums(data_dir: Path = DATA_DIR) -> list[str]:
     return problems
 
 
-def _check_loans_file(path: Path) -> None:
-    """Raise DataFileError unless ``path`` is the file SHA256SUMS beside it lists."""
+def _check_loans_file(path: Path) -> str:
+    """The file's SHA-256; raise DataFileError unless it is the one SHA256SUMS beside it lists."""
     name = _shown(path, path.parent)
     if not path.is_file():
         raise DataFileError(f"{name} is missing; {_advice(name)}")
@@ -146,6 +146,12 @@ def _check_loans_file(path: Path) -> None:
     if sha256(path) != expected:
         raise DataFileError(f"{name} has changed or is corrupt (its SHA-256 does not match "
                             f"data/{CHECKSUMS_FILE}); {_advice(name)}")
+    return expected
+
+
+# Parsed frames, by file and content: a process parses each file once (a chapter,
+# its checks and a test process all call load_loans, often many times).
+_PARSED: dict[tuple[str, str], pd.DataFrame] = {}
 
 
 def load_loans(path: Path | str | None = None, verify: bool = True) -> pd.DataFrame:
@@ -155,8 +161,27 @@ def load_loans(path: Path | str | None = None, verify: bool = True) -> pd.DataFr
     the file must match its checksum in the ``SHA256SUMS`` beside it.
     """
     path = Path(path) if path is not None else DATA_DIR / LOANS_FILE
-    if verify:
-        _check_loans_file(path)
+    # The content is checked on every call (a few milliseconds); only the parse is reused,
+    # and every caller gets its own copy to change as it likes.
+    content = _check_loans_file(path) if verify else _file_state(path)
+    key = (str(path.resolve()), content)
+    if key not in _PARSED:
+        if len(_PARSED) >= 4:
+            _PARSED.clear()
+        _PARSED[key] = _parse(path)
+    return _PARSED[key].copy()
+
+
+def _file_state(path: Path) -> str:
+    try:
+        state = path.stat()
+    except FileNotFoundError:
+        name = _shown(path, path.parent)
+        raise DataFileError(f"{name} is missing; {_advice(name)}") from None
+    return f"{state.st_size}:{state.st_mtime_ns}"
+
+
+def _parse(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=DTYPES, parse_dates=list(DATE_COLUMNS))
     except FileNotFoundError:
