@@ -113,15 +113,16 @@ def loan_windows():
 
 @pytest.fixture(scope="session")
 def course_model(loan_windows):
-    """The course's boosting model on 2019-2020, trained once per test process."""
+    """The course's boosting model on 2019-2020: the chapters' own fit, from the
+    model cache (fitted here only if no notebook has stored it yet)."""
     from threadpoolctl import threadpool_limits
 
-    from mlecourse.lender import modeling
+    from mlecourse.lender import model_cache
 
     # one OpenMP thread: the suite runs two test processes on two cores, and
     # boosting's threads spinning against each other can make a 1 s fit take 60 s
     with threadpool_limits(1):
-        return modeling.train_model(loan_windows[0], "boosting")
+        return model_cache.trained(loan_windows[0], "boosting")
 
 
 @pytest.fixture(scope="session")
@@ -129,7 +130,7 @@ def small_model(loan_windows):
     """A quick boosting model (3,000 rows, 10 trees) for tests of the service's plumbing."""
     from threadpoolctl import threadpool_limits
 
-    from mlecourse.lender import modeling
+    from mlecourse.lender import model_cache
 
     with threadpool_limits(1):
-        return modeling.train_model(loan_windows[0].head(3000), "boosting", max_iter=10)
+        return model_cache.trained(loan_windows[0].head(3000), "boosting", max_iter=10)

@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import business, explain, features, modeling, reasons, serving
+from mlecourse.lender import business, explain, features, model_cache, reasons, serving
 from mlecourse.lender.data import load_loans
 
 
@@ -14,7 +14,7 @@ def fitted():
     clean, _ = features.clean_loans(load_loans())
     train, _valid, test = features.split_by_date(clean)
     with threadpool_limits(1):
-        model = modeling.train_model(train, "boosting")
+        model = model_cache.trained(train, "boosting")
     return model, train, test
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import artifact, auth, features, modeling, serving
+from mlecourse.lender import artifact, auth, features, model_cache, serving
 from mlecourse.lender import serving_limits as limits
 from mlecourse.lender.batcher import MicroBatcher
 from mlecourse.lender.data import load_loans
@@ -34,7 +34,7 @@ def data():
 @pytest.fixture(scope="module")
 def model(data):
     with threadpool_limits(1):
-        return modeling.train_model(data[0].head(3000), "boosting", max_iter=10)
+        return model_cache.trained(data[0].head(3000), "boosting", max_iter=10)
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,9 @@ chapter does the same through the service)."""
 import pandas as pd
 import pytest
 
-from mlecourse.lender import alerting, drift, loans as spec, validation
+from mlecourse.lender import alerting, drift, loans as spec, model_cache, validation
 from mlecourse.lender.data import load_loans
 from mlecourse.lender.features import CATEGORICAL, RAW_FEATURES, clean_loans, split_by_date
-from mlecourse.lender.modeling import train_model
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +15,7 @@ def world():
     raw = load_loans()
     loans, _ = clean_loans(raw)
     train = split_by_date(loans)[0]
-    model = train_model(train)
+    model = model_cache.trained(train)
     later = loans[loans["application_date"] >= "2021-01-01"]
     later = later[later["application_date"].dt.strftime("%Y-%m") != spec.INCIDENT_MONTH]  # quarantined
     month = later["application_date"].dt.strftime("%Y-%m")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import artifact, business, features, modeling, serving
+from mlecourse.lender import artifact, business, features, model_cache, serving
 from mlecourse.lender.data import load_loans
 
 DECIMALS = 4  # the service rounds probabilities (create_app's probability_decimals)
@@ -31,7 +31,7 @@ def data():
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, data):
     with threadpool_limits(1):  # see test_artifact: two test processes on two cores
-        model = modeling.train_model(data[0], "boosting")
+        model = model_cache.trained(data[0], "boosting")
     return artifact.save_model(model, tmp_path_factory.mktemp("svc") / "model", version="2.0.1",
                                train_frame=data[0], metrics={"valid_auc": 0.8},
                                created="2024-01-01T00:00:00+00:00")

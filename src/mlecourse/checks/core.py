@@ -95,13 +95,29 @@ def registry() -> dict[str, Exercise]:
     return dict(sorted(_REGISTRY.items(), key=lambda kv: [int(p) for p in kv[0].split(".")]))
 
 
-def _find(id: Any) -> Exercise | None:
-    return registry().get(str(id).strip())
+def _load_chapter(id: str) -> None:
+    """Import only the module of exercise ``id``'s chapter ("3.2": ``ch03_...``).
+    A workbook checks its own chapter; importing every chapter's libraries for
+    that cost each workbook's kernel a second or more at its first check."""
+    head = id.split(".", 1)[0]
+    if not head.isdigit():
+        return
+    from . import __path__ as here
+    for info in pkgutil.iter_modules(here):
+        if info.name.startswith(f"ch{int(head):02d}_"):
+            importlib.import_module(f"{__package__}.{info.name}")
+
+
+def find(id: Any) -> Exercise | None:
+    key = str(id).strip()
+    if key not in _REGISTRY:
+        _load_chapter(key)
+    return _REGISTRY.get(key) or registry().get(key)
 
 
 def grade(id: str, answer: Any) -> Result:
     """The outcome of checking ``answer`` for exercise ``id`` (prints nothing)."""
-    ex = _find(id)
+    ex = find(id)
     if ex is None:
         known = ", ".join(registry())
         return Result(str(id), INCORRECT, f"There is no exercise {id!r}; the exercises are {known}.")
@@ -141,7 +157,7 @@ def check(id: str, answer: Any) -> None:
 
 def hint(id: str) -> None:
     """Print the next hint for exercise ``id``."""
-    ex = _find(id)
+    ex = find(id)
     if ex is None:
         print(f"There is no exercise {id!r}; the exercises are {', '.join(registry())}.")
         return

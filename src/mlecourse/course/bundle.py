@@ -301,7 +301,7 @@ try:
     # Every file was checked against the lock's hashes when the bundle was made; a wheel
     # built there from a (checked) source archive has no hash in the lock, hence no-verify.
     run("-m", "uv", "pip", "install", "--quiet", "--python", python, "--offline", *offline,
-        "--no-verify-hashes", "--compile-bytecode", "-r", HERE / "requirements.lock")
+        "--no-verify-hashes", "-r", HERE / "requirements.lock")
     run("-m", "uv", "pip", "install", "--quiet", "--python", python, "--offline", *offline,
         "--no-deps", "--no-build-isolation", "-e", HERE)
 except subprocess.CalledProcessError as err:

@@ -69,12 +69,11 @@ def cmd_reset(args) -> int:
 
 
 def cmd_hint(args) -> int:
-    from mlecourse.checks import registry
-    exercises = registry()
-    ex = exercises.get(args.exercise.strip())
+    from mlecourse.checks.core import find, registry
+    ex = find(args.exercise)  # imports that chapter's checks only
     if ex is None:
         raise LearnerFileError(f"there is no exercise {args.exercise!r}; the exercises are "
-                               f"{', '.join(exercises)}")
+                               f"{', '.join(registry())}")
     if not 1 <= args.number <= len(ex.hints):
         raise LearnerFileError(f"exercise {ex.id} has hints 1 to {len(ex.hints)}, not {args.number}")
     print(f"💡 Hint {args.number} of {len(ex.hints)} for {ex.id} ({ex.title}): {ex.hints[args.number - 1]}")

@@ -149,7 +149,7 @@ def fix_command(lock: Path, reinstall: list[str]) -> list[str]:
     """The install that repairs this environment: from the bundle's wheelhouse if there is
     one next to the lock file, else from uv's cache (offline first, so no Wi-Fi is needed)."""
     cmd = [sys.executable, "-m", "uv", "pip", "install", "--python", sys.executable,
-           "-r", str(lock), "--require-hashes", "--compile-bytecode"]
+           "-r", str(lock), "--require-hashes"]
     wheelhouse = lock.parent / "wheelhouse"
     if wheelhouse.is_dir():
         cmd = [c for c in cmd if c != "--require-hashes"] + ["--no-index", "--find-links", str(wheelhouse),
