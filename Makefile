@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -119,6 +119,9 @@ ifneq ($(filter bench,$(MAKECMDGOALS)),)
 .PHONY: $(BENCHED)
 $(BENCHED): ; @:
 endif
+
+bench-book: $(STAMP)  ## time a cold `make book` on a fresh clone, then a rebuild after one markdown edit
+	$(BIN)/python -m mlecourse.course.bench --book
 
 bench-service: $(STAMP)  ## the model service before and after hardening, at 1-64 concurrent clients, with the machine's calibration
 	$(BIN)/python -m mlecourse.course.bench --service --before-after

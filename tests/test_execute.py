@@ -128,3 +128,39 @@ def test_glue_check_finds_a_changed_value_and_lets_a_measured_one_pass(tmp_path)
     assert glue_check.main([str(old), str(same)]) == 1
     assert glue_check.main([str(old), str(changed), "--measured", "p50_ms"]) == 1
     assert glue_check.glued_values(old) == {"chapters/c.ipynb:n_rows": "61089", "chapters/c.ipynb:p50_ms": "12.1"}
+
+
+def _dies_while_starting(monkeypatch, times):
+    """NotebookClient.execute failing as a kernel does that dies before its first reply."""
+    real, calls = execute.NotebookClient.execute, []
+
+    def flaky(self, **kwargs):
+        calls.append(1)
+        if len(calls) <= times:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(execute.NotebookClient, "execute", flaky)
+    return calls
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again(tmp_path, cache, monkeypatch):
+    calls = _dies_while_starting(monkeypatch, times=1)
+    path = notebook(tmp_path / "chapters", "ok.ipynb", "x = 2", "print(x)")
+    run = execute.execute(path)
+    assert run.error is None and run.cached and len(calls) == 2
+
+
+def test_a_kernel_that_never_starts_is_reported_not_retried_forever(tmp_path, cache, monkeypatch):
+    calls = _dies_while_starting(monkeypatch, times=99)
+    path = notebook(tmp_path / "chapters", "ok.ipynb", "x = 2")
+    run = execute.execute(path)
+    assert len(calls) == execute.START_RETRIES + 1 and not run.cached
+    assert "chapters/ok.ipynb" in run.error or "ok.ipynb" in run.error
+    assert "the kernel did not start" in run.error and "make doctor" in run.error
+
+
+def test_a_kernel_that_dies_in_a_cell_is_the_notebooks_failure(tmp_path, cache):
+    path = notebook(tmp_path / "chapters", "dies.ipynb", "import os\nos._exit(1)")
+    run = execute.execute(path)
+    assert "kernel died during cell 2" in run.error and not run.cached

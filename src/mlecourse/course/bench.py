@@ -11,11 +11,22 @@ column and the units). The executed notebooks also go to the book's cache.
 
 ``--service`` times the model service's benchmark (``make bench-service``)
 the same way, around :func:`mlecourse.lender.loadtest.main`.
+
+``--book`` (``make bench-book``) times the site as a newcomer builds it: a
+fresh clone of the committed course, ``make book`` there from nothing
+(install from the local package cache, execute every notebook, render), then
+one markdown cell edited and ``make book`` again. Budgets: 5 minutes cold,
+30 s for the rebuild.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +34,7 @@ from mlecourse.course import calibration, execute
 from mlecourse.paths import CHAPTERS_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 
 NOTEBOOK_BUDGET, CELL_BUDGET = 45.0, 10.0
+COLD_BOOK_BUDGET, REBUILD_BUDGET = 300.0, 30.0
 
 
 def all_notebooks():
@@ -94,6 +106,58 @@ def bench_service(argv: list[str]) -> int:
     return code
 
 
+def _timed(command: list[str], cwd: Path, log: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds (its processes, reaped) of one command, and its exit code."""
+    def children() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MLECOURSE_ROOT")}
+    wall, cpu = time.perf_counter(), children()
+    with open(log, "a") as out:
+        code = subprocess.call(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    return time.perf_counter() - wall, children() - cpu, code
+
+
+def edit_one_markdown_cell(clone: Path) -> str:
+    """Add a sentence to the first markdown cell of chapter 1, as an author would."""
+    import nbformat
+
+    path = sorted((clone / "chapters").glob("01_*.ipynb"))[0]
+    notebook = nbformat.read(path, as_version=4)
+    cell = next(c for c in notebook.cells if c.cell_type == "markdown")
+    cell.source += "\n\nAn edited sentence, to time a rebuild."
+    nbformat.write(notebook, path)
+    return path.relative_to(clone).as_posix()
+
+
+def bench_book() -> int:
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    cal = calibration.calibrate()
+    print(cal.line(), flush=True)
+    if dirty.strip():
+        print("note: uncommitted changes are not in the clone; this times the last commit")
+    scratch = Path(tempfile.mkdtemp(prefix="mlecourse-bench-book-"))
+    clone, log = scratch / "course", scratch / "build.log"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    rows = [("make book, fresh clone (install, execute, render)", COLD_BOOK_BUDGET,
+             *_timed(["make", "book"], clone, log))]
+    edited = edit_one_markdown_cell(clone)
+    rows.append((f"make book again, one markdown cell of {edited} edited", REBUILD_BUDGET,
+                 *_timed(["make", "book"], clone, log)))
+    over = failed = 0
+    for name, budget, wall, cpu, code in rows:
+        flag = "  FAILED" if code else ("  OVER BUDGET" if wall > budget else "")
+        over, failed = over + (wall > budget), failed + (code != 0)
+        print(f"{name:<62} {cal.figure(wall, cpu)} (budget {budget:.0f} s){flag}", flush=True)
+    print(calibration.calibrate().line().replace("calibration:", "calibration after:"))
+    if failed:
+        print(f"error: a build failed; the clone and its log are kept: {log}")
+        return 1
+    shutil.rmtree(scratch, ignore_errors=True)
+    return 1 if over else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlecourse.course.bench", description=__doc__)
     parser.add_argument("notebooks", nargs="*", help="notebooks to time (default: all)")
@@ -102,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--service" in argv:  # everything else is the load test's own options
         return bench_service([a for a in argv if a != "--service"])
+    if argv == ["--book"]:
+        return bench_book()
     args = parser.parse_args(argv)
     paths = [_resolve(p) for p in args.notebooks] or all_notebooks()
     return bench_notebooks(paths)

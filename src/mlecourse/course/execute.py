@@ -163,13 +163,33 @@ def _describe_failure(name: str, notebook, index: int | None, error: Exception, 
     return f"{name}: {where or 'a cell'} failed:\n{tail}"
 
 
+# A kernel that dies while starting, before any cell ran (two kernels and the
+# course's services on one machine pick free ports at the same moment, and
+# jupyter_client's choice can be taken before the kernel binds it), is started
+# again, this many times; a kernel that dies while running a cell is the
+# notebook's failure and is reported.
+START_RETRIES = 2
+
+
 def execute(path: Path, store: bool = True, timeout: int | None = None) -> Run:
     """Execute the notebook at ``path`` in a fresh kernel; store it in the
     book's cache if it ran cleanly and ``store`` is true."""
     path = Path(path).resolve()
-    name = relative(path)
     timeout = timeout or cell_timeout()
     source = nbformat.read(path, as_version=4)
+    for attempt in range(START_RETRIES + 1):
+        run, notebook, started = _execute_once(path, source, timeout)
+        if run.error is None or started or attempt == START_RETRIES:
+            break
+    if run.error is None and store:
+        _store(path, source, notebook, run.wall)
+        run.cached = True
+    return run
+
+
+def _execute_once(path: Path, source, timeout: int):
+    """One run in a fresh kernel: (the Run, the executed notebook, whether any cell started)."""
+    name = relative(path)
     notebook = copy.deepcopy(source)
     # In an empty folder of its own, as a notebook downloaded from the site
     # runs: this proves it finds its data from anywhere (nothing in the course
@@ -194,6 +214,10 @@ def execute(path: Path, store: bool = True, timeout: int | None = None) -> Run:
             client.execute(env=kernel_env(path))
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         run.error = _describe_failure(name, notebook, current["index"], error, timeout)
+    except RuntimeError as error:  # "Kernel died before replying to kernel_info"
+        if current["index"] is not None:
+            raise
+        run.error = f"{name}: the kernel did not start ({error}). Run again; if it persists, `make doctor`."
     run.wall = time.perf_counter() - began
     workdir.cleanup()
     run.cpu = current["cpu"]
@@ -201,10 +225,7 @@ def execute(path: Path, store: bool = True, timeout: int | None = None) -> Run:
     if run.error is None and (noisy := _stderr_cells(notebook)):
         run.error = (f"{name}: cell(s) {noisy} wrote to stderr (a warning or a log line); the book "
                      "build fails on that. Silence it in the cell, or show it on purpose via stdout.")
-    if run.error is None and store:
-        _store(path, source, notebook, run.wall)
-        run.cached = True
-    return run
+    return run, notebook, current["index"] is not None
 
 
 def _store(path: Path, source, executed, seconds: float) -> None:
