@@ -119,6 +119,9 @@ def offline(cmd, cwd):
     uv cache of its own: the bundle must be enough, with no help from this machine."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "UV_CACHE_DIR": str(Path(cwd).parent / "uv-cache")}
     env.pop("VIRTUAL_ENV", None)
+    # An attendee's laptop writes bytecode as it imports; with PYTHONDONTWRITEBYTECODE
+    # (set on some CI images) each doctor run here compiled scikit-learn and pandas again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return subprocess.run(["unshare", "--net", "--", "bash", "-c", 'ip link set lo up && exec "$@"', "_", *cmd],
                           cwd=cwd, capture_output=True, text=True, env=env)
 

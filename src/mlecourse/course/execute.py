@@ -43,9 +43,11 @@ from mlecourse.paths import ROOT
 
 CACHE_DIR = ROOT / "_build" / ".jupyter_cache"
 RUNNING_DIR = ROOT / "_build" / ".executing"  # a lock per notebook being executed
-# The slowest cell measured on an idle 2-core machine took about 15 s (before
-# the budgets were met); a loaded laptop can be ten times slower. 300 s a cell
-# stops a cell that hangs without failing a slow machine. Raise it with
+# The slowest cell of the course takes about 8 s on an idle 2-core machine
+# (`make bench`: chapter 4's hyperparameter search, chapter 5's load test),
+# and took 15.6 s on a loaded one; a slow, busy laptop can be ten times
+# slower than that again. 300 s a cell, over 30 times the slowest, stops a
+# cell that hangs without failing a slow machine. Raise it with
 # MLECOURSE_CELL_TIMEOUT (seconds) if you must.
 CELL_TIMEOUT = 300
 TIMEOUT_ENV = "MLECOURSE_CELL_TIMEOUT"
