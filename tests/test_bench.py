@@ -46,3 +46,22 @@ def test_bench_service_hands_its_options_to_the_load_test(monkeypatch, capsys):
     assert seen == [["--single-requests", "40", "--in-process"]]
     out = capsys.readouterr().out
     assert out.startswith("calibration: ") and "bench-service: " in out and "units" in out
+
+
+def test_bench_book_edits_prose_only_so_the_rebuild_executes_nothing(tmp_path):
+    import shutil
+
+    import nbformat
+
+    from mlecourse.paths import CHAPTERS_DIR
+
+    (tmp_path / "chapters").mkdir()
+    original = sorted(CHAPTERS_DIR.glob("01_*.ipynb"))[0]
+    shutil.copy(original, tmp_path / "chapters" / original.name)
+    name = bench.edit_one_markdown_cell(tmp_path)
+    before = nbformat.read(original, as_version=4)
+    after = nbformat.read(tmp_path / name, as_version=4)
+    assert [c.source for c in before.cells if c.cell_type == "code"] == \
+           [c.source for c in after.cells if c.cell_type == "code"]
+    changed = [(a.source, b.source) for a, b in zip(before.cells, after.cells) if a.source != b.source]
+    assert len(changed) == 1 and changed[0][1] == changed[0][0] + f"\n\n{bench.EDITED}"

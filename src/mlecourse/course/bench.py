@@ -126,9 +126,12 @@ def edit_one_markdown_cell(clone: Path) -> str:
     path = sorted((clone / "chapters").glob("01_*.ipynb"))[0]
     notebook = nbformat.read(path, as_version=4)
     cell = next(c for c in notebook.cells if c.cell_type == "markdown")
-    cell.source += "\n\nAn edited sentence, to time a rebuild."
+    cell.source += f"\n\n{EDITED}"
     nbformat.write(notebook, path)
     return path.relative_to(clone).as_posix()
+
+
+EDITED = "An edited sentence, to time a rebuild."
 
 
 def bench_book() -> int:
@@ -145,6 +148,10 @@ def bench_book() -> int:
     edited = edit_one_markdown_cell(clone)
     rows.append((f"make book again, one markdown cell of {edited} edited", REBUILD_BUDGET,
                  *_timed(["make", "book"], clone, log)))
+    page = clone / "_build" / "html" / edited.replace(".ipynb", ".html")
+    if rows[-1][-1] == 0 and EDITED not in page.read_text():  # a rebuild that skipped the edit times nothing
+        rows[-1] = (*rows[-1][:-1], 1)
+        print(f"error: the rebuilt {page.name} does not show the edit")
     over = failed = 0
     for name, budget, wall, cpu, code in rows:
         flag = "  FAILED" if code else ("  OVER BUDGET" if wall > budget else "")
