@@ -233,7 +233,11 @@ class Guards:
       latency breaches when it is above the service's objective AND more than
       ``max_latency_ratio`` times the stable version's. Both conditions,
       because a busy machine slows every version: the ratio tells a slow
-      candidate from a slow afternoon.
+      candidate from a slow afternoon. And twice in a row: a step whose only
+      breach is latency holds the weight for one more batch, and rolls back
+      only if the next batch breaches too (as an alert's ``for:`` waits for a
+      condition to last). One stalled moment of a shared machine hits the few
+      calls of one step, and without this it rolled back a good version.
     * ``max_shift``: tolerated two-sample KS statistic between the candidate's
       predictions and the stable version's. A small canary step sees few
       requests, so the statistic is noisy: the guard fires only when the
@@ -304,8 +308,10 @@ def run_canary(router: Router, traffic, steps: tuple[float, ...] = STEPS,
     requests, so the comparison is with earlier batches: a season that
     changes who applies would count as shift. A production canary keeps a
     small stable share, or scores a sample with both versions.) A breach rolls back (weight 0) and
-    ends the canary; too few requests holds the weight; otherwise the weight
-    moves to the next step, and a clean step at 100% completes the rollout.
+    ends the canary (a breach of latency alone holds first, and rolls back if
+    the next batch breaches it again); too few requests holds the weight;
+    otherwise the weight moves to the next step, and a clean step at 100%
+    completes the rollout.
 
     Returns one row per batch served: the weight it was served at, the
     measurements, the decision (promote, hold, rollback, complete) and the
@@ -320,6 +326,7 @@ def run_canary(router: Router, traffic, steps: tuple[float, ...] = STEPS,
     reference: list[np.ndarray] = []
     latencies: list[np.ndarray] = []
     rows = []
+    slow_before = False  # the previous step breached latency (and only latency)
     for label, batch in _batches(traffic):
         weight = router.weight
         log = router.route(batch)
@@ -331,7 +338,10 @@ def run_canary(router: Router, traffic, steps: tuple[float, ...] = STEPS,
         past = np.concatenate(reference) if reference else np.array([])
         past_ms = np.concatenate(latencies) if latencies else np.array([])
         measured = guards.evaluate(log[log["version"] == CANDIDATE], past, past_ms)
-        if measured["breached"]:
+        only_slow = measured["breached"] == ["latency"]
+        if only_slow and not slow_before:
+            decision, following = "hold", weight  # confirm on the next batch
+        elif measured["breached"]:
             decision, following = "rollback", 0.0
         elif measured["candidate_requests"] < guards.min_requests:
             decision, following = "hold", weight
@@ -343,6 +353,7 @@ def run_canary(router: Router, traffic, steps: tuple[float, ...] = STEPS,
                      "breached": ", ".join(measured["breached"]), "decision": decision,
                      "next_weight": following})
         router.weight = following
+        slow_before = only_slow
         if decision in ("rollback", "complete"):
             break
     return pd.DataFrame(rows)
