@@ -101,11 +101,15 @@ def _store(model, path: Path) -> None:
     """Write atomically (a reader never sees half a file); skip a folder that is not writable."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as part:
+        part = tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False)
+    except OSError:
+        return
+    try:
+        with part:
             part.write(sio.dumps(model))
         os.replace(part.name, path)
     except OSError:
-        with contextlib.suppress(OSError, UnboundLocalError):
+        with contextlib.suppress(OSError):
             os.unlink(part.name)
 
 
