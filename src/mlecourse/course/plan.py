@@ -267,8 +267,9 @@ PLAN = (
     (6, "Monitoring and maintenance", "chapters/06_monitoring"),
     (7, "MLOps in practice", "chapters/07_mlops"),
     (8, "Ethics and responsible AI", "chapters/08_ethics"),
-    (9, "Skills, tools and career paths", "chapters/09_skills_tools_careers"),
-    (10, "Capstone", "chapters/10_capstone"),
+    (9, "LLM systems", "chapters/09_llm_systems"),
+    (10, "Skills, tools and career paths", "chapters/10_skills_tools_careers"),
+    (11, "Capstone", "chapters/11_capstone"),
 )
 
 

@@ -79,11 +79,11 @@ PATH_NAMES = {
 # Where this course closes each gap (chapter numbers of ``mlecourse.course.plan.PLAN``). An
 # empty tuple: the course does not teach it, the plan says where to go instead.
 SKILL_CHAPTERS: dict[str, tuple[int, ...]] = {
-    "Programming": (2, 3, 10),
+    "Programming": (2, 3, 11),
     "Math/Statistics": (4, 6),
     "ML Algorithms": (4,),
     "Data Handling": (2, 3),
-    "Software Engineering": (5, 7, 10),
+    "Software Engineering": (5, 7, 11),
     "MLOps": (5, 6, 7),
     "Big Data": (),
     "Generative AI": (),
@@ -402,7 +402,7 @@ TOOL_MAP: dict[str, ToolUse] = {
     "scikit-learn": ToolUse(4, USED, "every model, pipeline and metric of the course"),
     "Keras": ToolUse(4, DESCRIBED, "as TensorFlow"),
     "XGBoost": ToolUse(4, STAND_IN, "scikit-learn's histogram gradient boosting, the same family"),
-    "Hugging Face Transformers": ToolUse(9, DESCRIBED, "generative AI, in this chapter's outlook"),
+    "Hugging Face Transformers": ToolUse(10, DESCRIBED, "generative AI, in this chapter's outlook"),
     "AWS (SageMaker)": ToolUse(7, DESCRIBED, "the jobs it does (tracking, registry, pipelines, batch scoring) done locally in chapters 5 to 7"),
     "Azure (Azure ML)": ToolUse(7, DESCRIBED, "as SageMaker"),
     "GCP (Vertex AI)": ToolUse(7, DESCRIBED, "as SageMaker"),
@@ -429,8 +429,8 @@ TOOL_MAP: dict[str, ToolUse] = {
     "Pandas": ToolUse(2, USED, "every data chapter"),
     "NumPy": ToolUse(2, USED, "under pandas and scikit-learn throughout"),
     "SQL": ToolUse(3, STAND_IN, "the same filters, joins and group-bys in pandas"),
-    "Spark": ToolUse(9, DESCRIBED, "61k loans fit in memory; needed at a larger scale"),
-    "Hadoop": ToolUse(9, DESCRIBED, "as Spark"),
+    "Spark": ToolUse(10, DESCRIBED, "61k loans fit in memory; needed at a larger scale"),
+    "Hadoop": ToolUse(10, DESCRIBED, "as Spark"),
     "Cloud Storage (S3, GCS)": ToolUse(2, STAND_IN, "a local data file checked against its checksum"),
     "Databases (SQL/NoSQL)": ToolUse(7, STAND_IN, "the SQLite database behind the MLflow registry"),
     "Tecton": ToolUse(3, STAND_IN, "one fitted feature pipeline, saved inside the model, shared by training and serving"),

@@ -1,4 +1,4 @@
-"""Checks for the workbook of chapter 9, "Skills, tools and career paths".
+"""Checks for the workbook of chapter 10, "Skills, tools and career paths".
 
 Reference answers are computed from the report's tables (``data/report``) or
 by the reference implementation in ``mlecourse.teaching.career``, so they follow the
@@ -18,10 +18,10 @@ from .blank import is_blank
 from .core import exercise
 from .result import Unanswered, Wrong
 
-WORKBOOK = "09_skills_tools_careers.ipynb"
+WORKBOOK = "10_skills_tools_careers.ipynb"
 
 
-# 9.1 ----------------------------------------------------------------------
+# 10.1 ----------------------------------------------------------------------
 
 YEARS_9_1 = 5
 
@@ -40,7 +40,7 @@ def ref_growth() -> float:
     return career.compound_growth(_start_9_1(), _rate_9_1(), YEARS_9_1)
 
 
-@exercise("9.1", "Five years of raises, compounded", workbook=WORKBOOK,
+@exercise("10.1", "Five years of raises, compounded", workbook=WORKBOOK,
           hints=["Each year's raise applies to the previous year's salary, not to the first one.",
                  "A rate of 7% is 0.07 as a fraction; one year multiplies the salary by 1.07.",
                  "Five years multiply it by 1.07 five times: `start * (1 + rate) ** years`."],
@@ -69,7 +69,7 @@ def check_growth(answer) -> str:
             "for five years, which is the weak assumption.")
 
 
-# 9.2 ----------------------------------------------------------------------
+# 10.2 ----------------------------------------------------------------------
 
 OPTIONS_9_2 = {"softwareoasisnd": "software oasis", "peopleinai2025": "people in ai",
                "motion2025a;motion2025b": "motion recruitment"}
@@ -92,7 +92,7 @@ EXPLAIN_9_2 = {
 }
 
 
-@exercise("9.2", "A yearly rate or a one-year change?", workbook=WORKBOOK,
+@exercise("10.2", "A yearly rate or a one-year change?", workbook=WORKBOOK,
           hints=["Look at the `period_start` and `period_end` columns of the three "
                  "compensation-growth rows of market.csv.",
                  "A year-over-year figure compares one year with the one before; an annualised "
@@ -109,7 +109,7 @@ def check_annualised(answer) -> str:
             "it is an average of average salaries, not anyone's raise.")
 
 
-# 9.3 ----------------------------------------------------------------------
+# 10.3 ----------------------------------------------------------------------
 
 ASSESSMENT_9_3 = "data scientist"
 PATH_9_3 = "mlops"
@@ -126,7 +126,7 @@ def _all_gaps() -> pd.DataFrame:
     return pd.DataFrame({"gap": target - rating, "weight": weight})
 
 
-@exercise("9.3", "A prioritised gap list", workbook=WORKBOOK,
+@exercise("10.3", "A prioritised gap list", workbook=WORKBOOK,
           hints=["The gap of a skill is the path's target minus the rating; only positive "
                  "gaps are gaps.",
                  "The priority is the gap times the skill's weight: map the `importance` column "
@@ -159,7 +159,7 @@ def check_gap_priority(answer) -> str:
     return "Software engineering first: the usual first step from data science to MLOps."
 
 
-# 9.4 ----------------------------------------------------------------------
+# 10.4 ----------------------------------------------------------------------
 
 TOOLS_9_4 = ("MLflow", "Docker", "Grafana", "AWS (SageMaker)", "Weights & Biases")
 
@@ -172,7 +172,7 @@ def _with(tool: str, kind: str) -> dict[str, str]:
     return {**ref_tool_kinds(), tool: kind}
 
 
-@exercise("9.4", "Where does the course meet each tool?", workbook=WORKBOOK,
+@exercise("10.4", "Where does the course meet each tool?", workbook=WORKBOOK,
           hints=["The chapter's tools table has a column 'in the course' for every tool.",
                  "'used' means the course runs the real tool; 'stand-in' means another tool does "
                  "its job locally; 'files only' means its files are written but not run.",
@@ -206,7 +206,7 @@ def check_tool_kinds(answer) -> str:
     return "Knowing what you have only read about is part of an honest CV."
 
 
-# 9.5 ----------------------------------------------------------------------
+# 10.5 ----------------------------------------------------------------------
 
 def _mle_table() -> pd.DataFrame:
     table = market.table1()
@@ -224,7 +224,7 @@ def _all_mle_rows_midpoints() -> pd.Series:
     return ((mle["base_low_usd"] + mle["base_high_usd"]).astype(float) / 2).groupby(mle["level"]).mean()
 
 
-@exercise("9.5", "Midpoints of the base-salary ranges", workbook=WORKBOOK,
+@exercise("10.5", "Midpoints of the base-salary ranges", workbook=WORKBOOK,
           hints=["Keep the rows of the report's table (`kind == 'table'`) for the role "
                  "'Machine Learning Engineer'.",
                  "Use the base columns, `base_low_usd` and `base_high_usd`, not the total ones.",
@@ -254,7 +254,7 @@ def check_midpoints(answer) -> str:
             "range starts.")
 
 
-# 9.6 ----------------------------------------------------------------------
+# 10.6 ----------------------------------------------------------------------
 
 # (start, target, rate, what the case is about): exact hits first, where a
 # logarithm rounded up gives one year too many.
@@ -329,7 +329,7 @@ def _zero_rate_mistake(start, target, rate):
     return career.years_to_reach(start, target, rate)
 
 
-@exercise("9.6", "How many years to reach a salary?", workbook=WORKBOOK,
+@exercise("10.6", "How many years to reach a salary?", workbook=WORKBOOK,
           hints=["Start at 0 years; while the salary is below the target, grow it by one year "
                  "(`salary * (1 + rate)`) and count the year.",
                  "Before the loop: a start already at or above the target needs 0 years, and a "
