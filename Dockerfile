@@ -54,4 +54,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status != 200)"]
 
-CMD ["python", "-m", "mlecourse.lender.serving", "--model-dir", "/app/model", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["python", "-m", "mlecourse.lender.service", "--model-dir", "/app/model", "--host", "0.0.0.0", "--port", "8000"]

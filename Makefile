@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
+.PHONY: help setup book book-nosolutions test test-fast exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -89,6 +89,10 @@ test: $(STAMP)  ## everything: notebooks, workbooks, checks, data, the book
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
+test-fast: $(STAMP)  ## the unit tests only (no notebooks, site builds, bundles or browsers): the edit-test loop
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest tests -m "not slow"
+
 exercises: $(STAMP)  ## regenerate exercises/ from solutions/
 	$(BIN)/mlecourse exercises
 
@@ -123,8 +127,9 @@ endif
 bench-book: $(STAMP)  ## time a cold `make book` on a fresh clone, then a rebuild after one markdown edit
 	$(BIN)/python -m mlecourse.course.bench --book
 
-bench-service: $(STAMP)  ## the model service before and after hardening, at 1-64 concurrent clients, with the machine's calibration
+bench-service: $(STAMP)  ## the model service before and after hardening (1-64 clients; a storm on /explain), with the machine's calibration
 	$(BIN)/python -m mlecourse.course.bench --service --before-after
+	$(BIN)/python -m mlecourse.course.bench --service --explain-storm
 
 model: $(STAMP)  ## train the course model into models/loan-default (what the Dockerfile copies)
 	$(BIN)/python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0
@@ -133,7 +138,7 @@ models/loan-default/model.json: | $(STAMP)
 	$(BIN)/python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0
 
 serve: models/loan-default/model.json  ## run the model service on http://127.0.0.1:8000 (Ctrl-C stops it)
-	$(BIN)/python -m mlecourse.lender.serving --model-dir models/loan-default --host 127.0.0.1 --port 8000
+	$(BIN)/python -m mlecourse.lender.service --model-dir models/loan-default --host 127.0.0.1 --port 8000
 
 alerts:  ## check and unit-test the Prometheus alert rules with promtool (apt-get install prometheus)
 	cd deploy/prometheus && promtool check rules alerts.yml && promtool test rules alerts_test.yml

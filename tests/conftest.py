@@ -16,6 +16,19 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+# Files that build a site or a bundle, drive a browser, time the book, or run the
+# command line's subprocesses: `make test` runs them, `make test-fast` (the
+# edit-test loop: every unit test, in under two minutes) leaves them out.
+SLOW_FILES = {"test_site_browser.py", "test_bundle.py", "test_book.py", "test_mlflow_ui.py",
+              "test_setup_recovery.py", "test_workshop_build.py", "test_make.py", "test_execute.py",
+              "test_cli.py"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name in SLOW_FILES or item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
+
 # --- the built site, made once per test run ----------------------------------
 # test_book.py checks the builds; test_site_browser.py opens them in a browser.
 # With several xdist workers each would run a session fixture of its own, so

@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import business, explain, features, model_cache, reasons, serving
+from mlecourse.lender import business, explain, features, model_cache, reasons, service
 from mlecourse.lender.data import load_loans
 
 
@@ -74,7 +74,7 @@ def test_reason_codes_keep_only_what_pushed_towards_refusal():
 @pytest.fixture(scope="module")
 def client(fitted):
     model = fitted[0]
-    app = serving.create_app(model, {"version": "9.9.9", "threshold": business.COSTS.threshold})
+    app = service.create_app(model, {"version": "9.9.9", "threshold": business.COSTS.threshold})
     return TestClient(app)
 
 

@@ -1,8 +1,11 @@
-"""The service under hostile input, over real HTTP on loopback (issue 12's findings).
+"""The service under hostile input, over real HTTP on loopback.
 
-Each case asserts the status, the size of the answer, and that /health and a
-valid /predict still answer quickly afterwards. Bounded in count and time;
-nothing leaves 127.0.0.1.
+The service is the deployed one (``service.create_app``: /predict, /explain
+and the probes) with an API key configured, and the probes are sent to every
+route its own OpenAPI document lists, so a route added later is attacked
+without anyone adding it here. Each case asserts the status, the size of the
+answer, and that /health and a valid /predict still answer quickly
+afterwards. Bounded in count and time; nothing leaves 127.0.0.1.
 """
 import asyncio
 import json
@@ -16,13 +19,16 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import artifact, auth, features, model_cache, serving
+from mlecourse.lender import artifact, auth, features, model_cache, service, serving
+from mlecourse.lender import serving_guard as guard
 from mlecourse.lender import serving_limits as limits
 from mlecourse.lender.batcher import MicroBatcher
 from mlecourse.lender.data import load_loans
 
 REQUIRED = [n for n, s in artifact.feature_schema().items() if not s["nullable"]]
 QUICK_S = 2.0  # "quickly", on a shared two-core machine: the old service took seconds
+KEY = "s3cret"
+SMALL = 4096  # bytes: every refusal is a short answer, whatever was sent
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +50,27 @@ def bodies(data):
 
 @pytest.fixture(scope="module")
 def url(model):
-    with serving.serve(serving.create_app(model, {"version": "t"})) as base:
+    with serving.serve(service.create_app(model, {"version": "t"}, api_keys=(KEY,))) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
 def http(url):
-    with httpx.Client(base_url=url, timeout=30) as client:
+    with httpx.Client(base_url=url, timeout=30, headers={"x-api-key": KEY}) as client:
         yield client
 
 
-def post(http, raw: bytes, content_type="application/json", **kw):
-    return http.post("/predict", content=raw, headers={"content-type": content_type, **kw})
+@pytest.fixture(scope="module")
+def operations(http):
+    """(method, path) of every operation the service publishes."""
+    spec = http.get("/openapi.json").json()
+    found = [(m.upper(), path) for path, ops in spec["paths"].items() for m in ops]
+    assert {("POST", "/predict"), ("POST", "/explain"), ("GET", "/version")} <= set(found)
+    return found
+
+
+def post(http, raw: bytes, content_type="application/json", path="/predict", **kw):
+    return http.post(path, content=raw, headers={"content-type": content_type, **kw})
 
 
 def still_healthy(http, bodies):
@@ -80,11 +95,12 @@ def test_a_thousand_empty_objects_get_a_short_422(http, bodies):
 
 
 def test_an_object_with_many_unknown_keys_is_refused_before_validation(http, bodies):
-    raw = json.dumps({**bodies[0], **{f"k{i}": 0 for i in range(100_000)}}).encode()
+    extra = limits.MAX_KEYS - len(bodies[0])  # as many as one object may hold
+    raw = json.dumps({**bodies[0], **{f"k{i}": 0 for i in range(extra)}}).encode()
     response = post(http, raw)
-    assert response.status_code == 422 and len(response.content) < 5000
+    assert response.status_code == 422 and len(response.content) < SMALL
     body = response.json()
-    assert body["error_count"] == 100_000
+    assert body["error_count"] == extra
     assert {d["type"] for d in body["detail"]} == {"extra_forbidden"}
     assert body["detail"][0]["field"] == "k0"
     still_healthy(http, bodies)
@@ -334,17 +350,140 @@ def test_predict_documents_its_answers(http):
     assert set(problem["required"]) == {"detail", "error_count"}
 
 
+# --- 6b. every route, enumerated from the service's own contract ----------------------
+
+def body_routes(operations):
+    return sorted({path for method, path in operations if method in guard.BODY_METHODS})
+
+
+def hostile_bodies(application: dict) -> dict[str, tuple[bytes, str, int, str]]:
+    """name -> (raw body, content type, status it must get, field or type its answer must name)."""
+    text = json.dumps(application)
+    with_value = lambda v: (text[:-1] + f', "age": {v}}}').replace(f'"age": {application["age"]}, ', "")
+    unknown = json.dumps({f"key_{i:06d}": 0 for i in range(40_000)})  # about 592 KB
+    return {
+        "NaN": (with_value("NaN").encode(), "application/json", 422, "age"),
+        "Infinity": (with_value("Infinity").encode(), "application/json", 422, "age"),
+        "-Infinity": (with_value("-Infinity").encode(), "application/json", 422, "age"),
+        "1e309": (with_value("1e309").encode(), "application/json", 422, "age"),
+        "lone surrogate": (text.replace('"employment_type": "', '"employment_type": "\\ud800'
+                                        ).encode(), "application/json", 422, "employment_type"),
+        "duplicate key": ((text[:-1] + ', "age": 30}').encode(), "application/json", 422, "duplicate_key"),
+        "592 KB of unknown keys": (unknown.encode(), "application/json", 422, "too_many_keys"),
+        "not JSON": (b"{'age': 40}", "application/json", 422, "json_invalid"),
+        "nested 100 deep": (b"[" * 100 + b"]" * 100, "application/json", 422, "json_too_deep"),
+        "text/plain": (text.encode(), "text/plain", 415, "unsupported_media_type"),
+        "no content type": (text.encode(), "", 415, "unsupported_media_type"),
+    }
+
+
+def test_every_route_but_the_open_ones_needs_the_key(url, operations):
+    open_paths = set(guard.OPEN_PATHS)
+    with httpx.Client(base_url=url, timeout=10) as anonymous:
+        for method, path in operations:
+            attempts = [{}, {"headers": {"x-api-key": "wrong"}}, {"params": {"api_key": KEY}},
+                        {"params": {"x-api-key": KEY}}, {"headers": {"authorization": f"Bearer {KEY}"}}]
+            for attempt in attempts:
+                answer = anonymous.request(method, path, **attempt)
+                if path in open_paths:
+                    assert answer.status_code != 401, (method, path)
+                else:
+                    assert answer.status_code == 401, (method, path, attempt, answer.status_code)
+                    assert answer.headers["www-authenticate"] == "ApiKey" and len(answer.content) < SMALL
+        # and what the document does not list: its own page, /metrics, a path that does not exist
+        assert anonymous.get("/openapi.json").status_code == 401
+        assert anonymous.get("/no-such-route").status_code == 401
+        assert {anonymous.get(p).status_code for p in open_paths} == {200}
+
+
+def test_the_open_paths_are_the_probes_and_metrics_only():
+    assert set(guard.OPEN_PATHS) == {"/health", "/ready", "/metrics"}
+
+
+def test_every_post_route_refuses_each_hostile_body_with_a_short_4xx(http, operations, bodies):
+    for path in body_routes(operations):
+        for name, (raw, content_type, status, named) in hostile_bodies(bodies[0]).items():
+            answer = post(http, raw, content_type=content_type, path=path)
+            assert answer.status_code == status, (path, name, answer.status_code, answer.text[:300])
+            assert len(answer.content) < SMALL, (path, name, len(answer.content))
+            detail = answer.json()["detail"][0]
+            assert named in (detail["field"], detail["type"]), (path, name, detail)
+    still_healthy(http, bodies)
+
+
+def test_every_post_route_refuses_a_large_body_before_reading_it(http, operations, bodies):
+    for path in body_routes(operations):
+        start = time.perf_counter()
+        try:
+            answer = http.post(path, content=b" " * (5 * limits.MAX_BODY_BYTES),
+                               headers={"content-type": "application/json"})
+            assert answer.status_code == 413 and len(answer.content) < SMALL, path
+        except httpx.TransportError:
+            pass  # the server answered 413 and closed while we were still sending: also a refusal
+        assert time.perf_counter() - start < 10 * QUICK_S, path
+        sent = [0]
+
+        def chunks():  # no Content-Length: httpx sends it chunked
+            while sent[0] < 50 * limits.MAX_BODY_BYTES:
+                sent[0] += 65536
+                yield b" " * 65536
+
+        try:
+            answer = http.post(path, content=chunks(), headers={"content-type": "application/json"})
+            assert answer.status_code == 413 and len(answer.content) < SMALL, path
+        except httpx.TransportError:
+            pass
+        assert sent[0] < 50 * limits.MAX_BODY_BYTES, f"{path} read the whole chunked upload"
+    still_healthy(http, bodies)
+
+
+def test_valid_bodies_pass_the_guard_on_every_post_route(http, operations, bodies):
+    for path in body_routes(operations):
+        assert post(http, json.dumps(bodies[0]).encode(), path=path).status_code == 200, path
+
+
+def test_explain_sheds_with_503_when_its_pool_is_full_and_health_answers(bodies):
+    class SlowExplained(SlowModel):
+        pass
+
+    app = service.create_app(SlowExplained(), {"version": "slow"})
+    with serving.serve(app) as base:
+        def one(_):
+            with httpx.Client(base_url=base, timeout=60) as c:
+                r = c.post("/explain", json=bodies[0])
+                return r.status_code, r.headers.get("retry-after"), len(r.content)
+
+        with __import__("concurrent.futures").futures.ThreadPoolExecutor(12) as pool:
+            futures = [pool.submit(one, i) for i in range(12)]
+            time.sleep(0.3)
+            start = time.perf_counter()
+            health = httpx.get(f"{base}/health", timeout=10)
+            health_s = time.perf_counter() - start
+            results = [f.result() for f in futures]
+    codes = [c for c, _, _ in results]
+    assert set(codes) <= {200, 503} and 200 in codes and 503 in codes
+    assert all(retry == "1" and size < SMALL for code, retry, size in results if code == 503)
+    assert health.status_code == 200 and health_s < QUICK_S
+
+
+def test_explain_costs_more_than_a_prediction_in_the_rate_limit(model, bodies):
+    app = service.create_app(model, {"version": "t"}, rate_limit=1, burst=25)
+    with serving.serve(app) as base, httpx.Client(base_url=base, timeout=30) as c:
+        assert c.post("/explain", json=bodies[0]).status_code == 200  # 20 of the 25
+        assert c.post("/explain", json=bodies[0]).status_code == 429
+        assert c.post("/predict", json={"applications": bodies[:4]}).status_code == 200
+    spec = app.openapi()
+    assert spec["paths"]["/explain"]["post"][guard.COST_KEY] > spec["paths"]["/predict"]["post"][guard.COST_KEY]
+
+
+def test_every_operation_documents_the_guards_answers(http, operations):
+    spec = http.get("/openapi.json").json()
+    for method, path in operations:
+        answers = set(spec["paths"][path][method.lower()]["responses"])
+        assert {str(c) for c in guard.guarded_codes(path, method)} <= answers, (method, path)
+
+
 # --- 7. not an open oracle -----------------------------------------------------------
-
-def test_with_a_key_configured_only_health_is_open(model, bodies):
-    app = serving.create_app(model, {"version": "t"}, api_keys=("s3cret",))
-    with serving.serve(app) as base, httpx.Client(base_url=base, timeout=10) as c:
-        assert c.get("/health").status_code == 200
-        assert c.post("/predict", json=bodies[0]).status_code == 401
-        assert c.post("/predict", json=bodies[0], headers={"x-api-key": "wrong"}).status_code == 401
-        assert c.get("/version").status_code == 401
-        assert c.post("/predict", json=bodies[0], headers={"x-api-key": "s3cret"}).status_code == 200
-
 
 def test_the_rate_limit_counts_applications_per_client(model, bodies):
     app = serving.create_app(model, {"version": "t"}, rate_limit=1, burst=10)
@@ -374,10 +513,10 @@ def test_probabilities_are_rounded_and_the_threshold_is_not_published(http, bodi
 def test_the_command_line_refuses_a_public_address_without_a_key(tmp_path, caplog, monkeypatch):
     monkeypatch.delenv(auth.API_KEY_ENV, raising=False)
     with caplog.at_level(logging.ERROR):
-        assert serving.main(["--model-dir", str(tmp_path), "--host", "0.0.0.0"]) == 2
+        assert service.main(["--model-dir", str(tmp_path), "--host", "0.0.0.0"]) == 2
     assert "without an API key" in caplog.text
     (tmp_path / "keys").write_text("\n\n")
-    assert serving.main(["--model-dir", str(tmp_path), "--api-key-file", str(tmp_path / "keys")]) == 2
+    assert service.main(["--model-dir", str(tmp_path), "--api-key-file", str(tmp_path / "keys")]) == 2
     assert "has no key" in caplog.text
 
 

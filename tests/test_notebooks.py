@@ -1,4 +1,6 @@
 """Notebook hygiene and the course's conventions, checked on every notebook."""
+import ast
+import builtins
 import re
 from datetime import datetime, timedelta
 
@@ -25,6 +27,64 @@ def test_committed_clean(path):
              if c.cell_type == "code" and (c.outputs or c.execution_count)]
     assert not dirty, f"cells {dirty} have outputs or execution counts: clear them"
     assert notebook.metadata["kernelspec"]["name"] == "python3"
+
+
+# --- a reader sees where every name comes from ------------------------------------
+
+HIDDEN_TAGS = {"remove-cell", "remove-input", "hide-cell", "hide-input"}
+
+
+def _python(source: str) -> ast.Module:
+    return ast.parse("\n".join(line for line in source.splitlines()
+                               if not line.lstrip().startswith(("%", "!"))))
+
+
+def _defined(tree) -> set[str]:
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            out.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            out |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.arg) or (isinstance(node, ast.ExceptHandler) and node.name):
+            out.add(node.arg if isinstance(node, ast.arg) else node.name)
+    return out
+
+
+def hidden_names_used(notebook) -> list[tuple[int, list[str]]]:
+    """(cell index, names) of visible cells that use a name only a hidden cell defined."""
+    hidden, visible, found = set(), set(), []
+    for i, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        tree = _python(cell.source)
+        if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
+            hidden |= _defined(tree) - visible
+            continue
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        bad = sorted((used & hidden) - _defined(tree) - set(dir(builtins)))
+        if bad:
+            found.append((i, bad))
+        visible |= _defined(tree)
+        hidden -= visible
+    return found
+
+
+@pytest.mark.parametrize("path", CHAPTERS + WORKBOOKS, ids=ids)
+def test_no_visible_cell_uses_a_name_defined_only_in_a_hidden_cell(path):
+    found = hidden_names_used(nbformat.read(path, as_version=4))
+    assert not found, f"visible cells use names a reader never sees defined (cell, names): {found}"
+
+
+def test_the_hidden_name_check_catches_one():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("quiet = [1, 2]\nglue('x', 1)", metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_code_cell("import numpy as np\nnp.mean(quiet)"),
+        nbformat.v4.new_code_cell("quiet = [3]\nprint(quiet)"),
+        nbformat.v4.new_code_cell("print(quiet)")])
+    assert hidden_names_used(notebook) == [(1, ["quiet"])]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)

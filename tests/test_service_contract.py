@@ -1,4 +1,4 @@
-"""The service keeps its own published contract: schemathesis against /openapi.json.
+"""The whole service keeps its own published contract: schemathesis against /openapi.json.
 
 Schemathesis reads the OpenAPI document the app serves and sends what it
 describes (and, for the negative checks, what it forbids), in process over
@@ -10,14 +10,14 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from mlecourse.lender import serving
+from mlecourse.lender import service
 
 MAX_EXAMPLES = 60  # per operation
 
 
 @pytest.fixture(scope="module")
 def app(small_model):
-    return serving.create_app(small_model, {"version": "contract"})
+    return service.create_app(small_model, {"version": "contract"})
 
 
 def test_the_service_keeps_its_published_contract(app):
@@ -34,4 +34,6 @@ def test_the_service_keeps_its_published_contract(app):
             seen.append(case.operation.label)
 
         check()
-    assert {"GET /health", "GET /ready", "GET /version", "POST /predict"} <= set(seen)
+    operations = {f"{m.upper()} {p}" for p, ops in app.openapi()["paths"].items() for m in ops}
+    assert set(seen) == operations  # every operation the service publishes was exercised
+    assert {"GET /health", "GET /ready", "GET /version", "POST /predict", "POST /explain"} <= operations

@@ -180,7 +180,7 @@ CASES = {  # name: (make the body from a valid one, field, type, words in the me
     "extra field": (put("ethnicity", "minority"), "ethnicity", "extra_forbidden", "not permitted"),
     "empty batch": (lambda b: {"applications": []}, "applications", "too_short", "at least 1"),
     "batch too large": (lambda b: {"applications": [b] * (serving.MAX_BATCH + 1)}, "applications",
-                        "too_long", f"at most {serving.MAX_BATCH}"),
+                        "too_many_items", f"at most {serving.MAX_BATCH}"),
     "bad item in a batch": (lambda b: {"applications": [b, b, {**b, "age": "x"}]}, "applications.2.age",
                             "int_type", "integer"),
     "batch with an extra key": (lambda b: {"applications": [b], "priority": 1}, "priority",
@@ -213,8 +213,9 @@ def test_invalid_json_is_a_422(client, raw):
     response = client.post("/predict", content=raw, headers={"content-type": "application/json"})
     assert response.status_code == 422
     detail = response.json()["detail"]
-    assert detail[0]["field"] == "body" and detail[0]["type"] == "json_invalid"
-    assert detail[0]["msg"].startswith("Invalid JSON")
+    assert detail[0]["field"] == "body" and detail[0]["type"] in ("json_invalid", "json_too_deep")
+    reason = {b"\xff\xfe": "not UTF-8", b"[" * 5000: "nested too deeply"}.get(raw, "Invalid JSON")
+    assert reason in detail[0]["msg"]
 
 
 def test_an_oversized_body_is_a_413(client):

@@ -25,6 +25,7 @@ answer: what Triton, BentoML and Ray Serve call dynamic or adaptive batching.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -127,6 +128,47 @@ class MicroBatcher:
                 self.rows += len(part)
                 if not future.done():
                     future.set_result(result)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class WorkPool:
+    """Blocking work (an explanation, a generation) off the event loop, in bounded threads.
+
+    At most ``workers`` calls run at once and ``max_waiting`` more wait; one
+    more raises :class:`Overloaded` at once (the service answers 503 with
+    ``Retry-After``) instead of queueing without bound. A slot is released
+    when the work itself ends, not when its client gives up, so abandoned
+    requests cannot pile up work behind the pool's back; queued work whose
+    client gave up is dropped before it runs.
+    """
+
+    def __init__(self, workers: int = 1, max_waiting: int = 4, name: str = "work"):
+        if workers < 1 or max_waiting < 0:
+            raise ValueError("need workers >= 1 and max_waiting >= 0")
+        self.capacity = workers + max_waiting
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        self._lock = threading.Lock()
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def _release(self, _future) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    async def run(self, function, *args):
+        """``function(*args)`` in a worker thread; Overloaded when the pool and its queue are full."""
+        with self._lock:
+            if self._in_flight >= self.capacity:
+                raise Overloaded(f"{self._in_flight} calls running or waiting (at most {self.capacity})")
+            self._in_flight += 1
+        future = self._pool.submit(function, *args)
+        future.add_done_callback(self._release)
+        return await asyncio.wrap_future(future)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

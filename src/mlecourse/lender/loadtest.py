@@ -306,7 +306,11 @@ def checkout_src(ref: str, into) -> Path:
 
 @contextmanager
 def server_process(model_dir, src=None, extra_args=(), timeout: float = 90.0):
-    """``python -m mlecourse.lender.serving`` on loopback, from ``src`` (default: this code); yields (url, pid)."""
+    """The service's command on loopback, from ``src`` (default: this code); yields (url, pid).
+
+    The command is ``python -m mlecourse.lender.service``, or ``...serving``
+    for code older than the service's composition into its own module.
+    """
     import subprocess
     import sys
 
@@ -316,13 +320,16 @@ def server_process(model_dir, src=None, extra_args=(), timeout: float = 90.0):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     if src is not None:
         env["PYTHONPATH"] = str(src)
-    command = [sys.executable, "-m", "mlecourse.lender.serving", "--model-dir", str(model_dir),
+    here = Path(src) if src is not None else Path(__file__).parents[2]
+    module = ("mlecourse.lender.service" if (here / "mlecourse" / "lender" / "service.py").exists()
+              else "mlecourse.lender.serving")
+    command = [sys.executable, "-m", module, "--model-dir", str(model_dir),
                "--port", str(port), "--log-level", "warning", "--no-access-log", *extra_args]
     process = subprocess.Popen(command, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        serving._wait_until_healthy(url, timeout, failure=lambda: None if process.poll() is None
-                                    else f"it exited with code {process.returncode}")
+        serving.wait_until_healthy(url, timeout, failure=lambda: None if process.poll() is None
+                                   else f"it exited with code {process.returncode}")
         yield url, process.pid
     finally:
         serving.stop_process(process)
@@ -398,6 +405,85 @@ def speedups(table: pd.DataFrame) -> pd.DataFrame:
                          "health_p99_after_ms": after["health_p99_ms"]}).reset_index()
 
 
+# --- a storm of explanations ----------------------------------------------------------
+
+EXPLAIN_BEFORE_REF = "307f729"  # /explain before it sat behind the service's guard
+
+
+def _until(deadline: float, url: str, body: bytes, record) -> None:
+    """POST ``body`` to ``url`` from one client until ``deadline``; ``record(status, ms)`` each answer."""
+    import httpx
+
+    with httpx.Client(timeout=120.0, headers={"content-type": "application/json"}) as http:
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            try:
+                status = http.post(url, content=body).status_code
+            except httpx.HTTPError:
+                status = 0
+            record(status, (time.perf_counter() - start) * 1000.0)
+
+
+def explain_storm(url: str, pid: int, application: dict, *, clients: int = 16,
+                  seconds: float = 20.0) -> dict:
+    """``clients`` threads POST /explain for ``seconds``, beside one /predict client and a /health probe.
+
+    What a storm of expensive requests does to everyone else: how many
+    explanations completed or were shed (503), /predict's latency beside
+    them, and /health's p99 from a probe in its own process.
+    """
+    body = json.dumps(application).encode()
+    explained: list[tuple[int, float]] = []
+    predicted: list[tuple[int, float]] = []
+    cpu0 = _cpu_seconds(pid)
+    deadline = time.perf_counter() + seconds
+    with health_probe(url) as probes, ThreadPoolExecutor(max_workers=clients + 1) as pool:
+        jobs = [pool.submit(_until, deadline, f"{url}/explain", body,
+                            lambda s, ms: explained.append((s, ms))) for _ in range(clients)]
+        jobs.append(pool.submit(_until, deadline, f"{url}/predict", body,
+                                lambda s, ms: predicted.append((s, ms))))
+        for job in jobs:
+            job.result()
+    ok = [ms for s, ms in predicted if s == 200]
+    health = [p for p in probes if p is not None]
+    codes = [s for s, _ in explained]
+    return {"clients": clients, "seconds": seconds,
+            "explain_200": codes.count(200), "explain_503": codes.count(503),
+            "explain_other": len(codes) - codes.count(200) - codes.count(503),
+            "predict_ok": len(ok), "predict_failed": len(predicted) - len(ok),
+            "predict_p50_ms": float(np.percentile(ok, 50)) if ok else float("nan"),
+            "predict_p99_ms": float(np.percentile(ok, 99)) if ok else float("nan"),
+            "health_p99_ms": float(np.percentile(health, 99)) if health else float("nan"),
+            "health_failed": sum(p is None for p in probes), "server_cpu_s": _cpu_seconds(pid) - cpu0}
+
+
+def bench_explain(model_dir=None, *, before: str | None = EXPLAIN_BEFORE_REF, clients: int = 16,
+                  seconds: float = 20.0) -> pd.DataFrame:
+    """The explanation storm against the service before (commit ``before``) and now."""
+    import tempfile
+
+    from mlecourse.lender import artifact, features, serving
+    from mlecourse.lender.data import load_loans
+
+    clean, _ = features.clean_loans(load_loans())
+    required = [n for n, s in artifact.feature_schema().items() if not s["nullable"]]
+    application = next(b for b in serving.as_applications(features.split_by_date(clean)[1])
+                       if all(n in b for n in required))
+    out = []
+    with tempfile.TemporaryDirectory(prefix="mlecourse-bench-") as scratch:
+        if model_dir is None:
+            model_dir = artifact.train_and_save(Path(scratch) / "model", version="bench")
+        versions = [("after", None, ["--rate-limit", "0"])]
+        if before:
+            versions.insert(0, (f"before ({before})", checkout_src(before, Path(scratch) / "before"),
+                                ["--rate-limit", "0"]))
+        for name, src, extra in versions:
+            with server_process(model_dir, src, extra) as (url, pid):
+                out.append({"service": name, **explain_storm(url, pid, application, clients=clients,
+                                                              seconds=seconds)})
+    return pd.DataFrame(out)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlecourse.lender.loadtest",
                                      description="Latency and throughput of the model service on loopback.")
@@ -411,7 +497,11 @@ def main(argv=None) -> int:
     parser.add_argument("--before-after", action="store_true",
                         help=f"the service before ({BEFORE_REF}) and now at {LEVELS} concurrent clients")
     parser.add_argument("--before", default=BEFORE_REF, help="the commit to compare with (default: %(default)s)")
+    parser.add_argument("--explain-storm", action="store_true",
+                        help=f"16 clients on /explain for 20 s, before ({EXPLAIN_BEFORE_REF}) and now")
     args = parser.parse_args(argv)
+    if args.explain_storm:
+        return main_explain_storm(args.model_dir)
     if args.before_after:
         return main_before_after(args.model_dir, args.before)
 
@@ -447,6 +537,19 @@ def main_before_after(model_dir, before: str) -> int:
         print()
         print(speedups(table).to_string(index=False))
     return 0
+
+
+def main_explain_storm(model_dir) -> int:
+    load = os.getloadavg()
+    table = bench_explain(model_dir)
+    with pd.option_context("display.width", 220, "display.max_columns", 20,
+                           "display.float_format", "{:,.1f}".format):
+        print(f"loopback, {os.cpu_count()} CPUs, load average {load[0]:.2f} before the run, "
+              f"{os.getloadavg()[0]:.2f} after; 16 threads on /explain, 1 on /predict, "
+              "/health probed from its own process every 50 ms")
+        print(table.to_string(index=False))
+    after = table[table["service"] == "after"].iloc[0]
+    return 0 if after["explain_other"] == 0 and after["predict_failed"] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -9,17 +9,19 @@ your income", not "feature 17".
 :func:`reason_codes` takes one applicant's contributions (log-odds per raw
 input, from :func:`mlecourse.lender.explain.replacement_contributions`),
 keeps the inputs that pushed towards refusal, strongest first, and words
-them. :func:`add_routes` serves them at ``POST /explain`` on the model
-service, validated by the service's own application schema.
+them. :func:`router` serves them at ``POST /explain`` on the model service,
+behind the service's guard and validated by its own application schema.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from fastapi import FastAPI
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from mlecourse.lender import explain, features
+from mlecourse.lender import explain, features, serving
+from mlecourse.lender.batcher import WorkPool
 from mlecourse.lender.business import COSTS
 
 MAX_REASONS = 4  # Regulation B's sample notices give at most four principal reasons
@@ -102,34 +104,50 @@ class Explanation(BaseModel):
     reasons: list[Reason] = Field(description="principal reasons of a refusal, at most four; empty if approved")
 
 
-def add_routes(app: FastAPI, model, metadata: dict, *, probability_decimals: int | None = 4) -> FastAPI:
-    """Register ``POST /explain`` (one application in, an :class:`Explanation` out) on ``app``.
+# One explanation replaces each of the 15 inputs in turn: some twenty model
+# calls. The rate limiter charges it as twenty predictions.
+EXPLAIN_COST = 20
 
-    The body is validated by the service's own schema
-    (``app.state.application_model``), so /explain accepts exactly what
-    /predict accepts, and refuses the same things with a 422. The probability
-    is rounded as /predict rounds it (a precise score helps a model thief, not
-    the applicant), and the work runs in a worker thread, off the event loop.
+
+def router(model, metadata: dict, *, probability_decimals: int | None = 4, workers: int = 1,
+           max_waiting: int = 4) -> APIRouter:
+    """``POST /explain`` (one application in, an :class:`Explanation` out), for the model service.
+
+    Hand it to ``serving.create_app(..., routers=[...])``: the service's guard
+    (key, limits, strict JSON, rate) covers it like every route, and its
+    body is validated by the service's own application schema, so /explain
+    accepts exactly what /predict accepts. The probability is rounded as
+    /predict rounds it (a precise score helps a model thief, not the
+    applicant). The work runs in a bounded pool of ``workers`` threads, with
+    ``max_waiting`` more queued: past that, 503 with ``Retry-After``, so a
+    storm of explanations never starves /health or /predict.
     """
-    application = app.state.application_model
     threshold = float((metadata or {}).get("threshold", COSTS.threshold))
     version = str((metadata or {}).get("version", "unknown"))
+    application = serving.application_model((metadata or {}).get("features"))
+    pool = WorkPool(workers=workers, max_waiting=max_waiting, name="explain")
+    limit = serving.thread_limit(1)
 
-    def explain_one(body) -> Explanation:
-        values = body.model_dump()
-        # the frame /predict builds: numbers as float64, a missing value as NaN
-        # (a None would be a category the imputer does not recognise as missing)
-        frame = pd.DataFrame({c: [np.nan if values.get(c) is None else values[c]] for c in features.RAW_FEATURES})
-        for column in features.NUMERIC:
-            frame[column] = frame[column].astype("float64")
-        result = explain_applications(model, frame, threshold)[0]
+    def explain_one(values: dict, columns) -> dict:
+        with limit():  # in the worker thread, as the service's own model calls
+            frame = serving.applications_frame([values], columns)
+            result = explain_applications(model, frame, threshold)[0]
         if probability_decimals is not None:
             result["probability_of_default"] = round(result["probability_of_default"], probability_decimals)
-        return Explanation(model_version=version, **result)
+        return Explanation(model_version=version, **result).model_dump()
 
-    # The body's type is made at run time from the card's schema, so it is set
-    # here: under `from __future__ import annotations` FastAPI would see a string.
-    explain_one.__annotations__ = {"body": application, "return": Explanation}
-    app.add_api_route("/explain", explain_one, methods=["POST"], response_model=Explanation,
-                      summary="Why this application is refused: up to four principal reasons")
-    return app
+    routes = APIRouter()
+
+    @routes.post("/explain", response_model=Explanation, responses=serving.shed_response(),
+                 summary="Why this application is refused: up to four principal reasons",
+                 openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                     "schema": application.model_json_schema()}}}, "x-rate-cost": EXPLAIN_COST})
+    async def explain(request: Request) -> Response:
+        items = await serving.applications(request, batch=False)
+        if isinstance(items, Response):
+            return items
+        body = await pool.run(explain_one, items[0].model_dump(), request.app.state.columns)
+        return JSONResponse(body)
+
+    routes.pool = pool  # for tests and the chapter: how busy it is
+    return routes

@@ -26,15 +26,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)  # seconds
 # 1/6 is the cost-based decision threshold of business.COSTS: scores above it are refused
 SCORE_BUCKETS = (0.02, 0.05, 0.1, 0.1667, 0.25, 0.4, 0.6, 0.8, 1.0)
-KNOWN_PATHS = ("/predict", "/health", "/version", "/metrics")
 
 
 class ServiceMetrics:
     """The collectors of one app, in one registry."""
 
-    def __init__(self, model_version: str):
+    def __init__(self, model_version: str, known_paths=lambda: ("/predict", "/health", "/version")):
         self.registry = CollectorRegistry()
         self.version = model_version
+        self._known_paths = known_paths  # the app's own routes, read once they all exist
+        self._paths: frozenset | None = None
         self.requests = Counter("lender_requests", "Requests answered, by path and status",
                                 ["path", "status", "model_version"], registry=self.registry)
         self.errors = Counter("lender_request_errors", "Requests answered with a server error (5xx)",
@@ -50,7 +51,9 @@ class ServiceMetrics:
 
     def observe_request(self, path: str, status: int, seconds: float) -> None:
         # unknown paths share one label: a scanner must not create a series per URL
-        path = path if path in KNOWN_PATHS else "other"
+        if self._paths is None:
+            self._paths = frozenset((*self._known_paths(), "/metrics"))
+        path = path if path in self._paths else "other"
         self.requests.labels(path, str(status), self.version).inc()
         self.latency.labels(path, self.version).observe(seconds)
         if status >= 500:
@@ -104,7 +107,8 @@ def instrument(app, model_version: str) -> ServiceMetrics:
     """Add the metrics middleware to ``app`` and serve ``GET /metrics``; returns the collectors."""
     from fastapi import Response
 
-    metrics = ServiceMetrics(str(model_version))
+    # every path the app publishes (its OpenAPI document), so a route added by a router is labelled too
+    metrics = ServiceMetrics(str(model_version), known_paths=lambda: tuple(app.openapi()["paths"]))
     app.state.metrics = metrics
 
     @app.get("/metrics", include_in_schema=False)

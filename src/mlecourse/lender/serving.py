@@ -1,6 +1,6 @@
 """The model as a web service: FastAPI, validated input, one model loaded once.
 
-Endpoints::
+Endpoints (``mlecourse.lender.service`` adds /explain and runs it all)::
 
     GET  /health    {"status": "ok"}                  (liveness: the process answers)
     GET  /ready     {"status": "ready"}, 503 when full (readiness: may it take more?)
@@ -19,15 +19,20 @@ Design choices, each for a reason:
   refused (a misspelt optional field would otherwise be silently imputed).
   Validation is strict: ``"35"`` is not an age and ``true`` is not a count;
   a whole number written ``40.0`` is 40 for every integer field alike.
+* **One guard for every route** (:mod:`mlecourse.lender.serving_guard`):
+  the API key, the rate limit, the body's size and type, and strict JSON
+  are checked by middleware around the whole app, before routing, so a
+  route added later (``routers=``, e.g. chapter 8's /explain) cannot forget
+  one. Only the probes and /metrics are open.
 * **Bad input is the client's fault, and says so.** Anything malformed gets
-  a 422 whose body lists the first problems (at most 20) with field and
-  reason, and how many there were; invalid JSON, a key given twice, a
-  non-JSON body (415), an oversized one (413, counted while reading) are 4xx
-  too. A 500 means a bug in the service, and the tests send thousands of
-  malformed payloads, and a schemathesis run, to show there is none.
+  a 4xx whose body lists the first problems (at most 20) with field and
+  reason, and how many there were: 422 for invalid JSON, a key given twice,
+  ``NaN`` or a value out of range, 415 for a body not declared as JSON, 413
+  for an oversized one (counted while reading). A 500 means a bug in the
+  service, and the tests send thousands of malformed payloads to every
+  route, and a schemathesis run, to show there is none.
   :mod:`mlecourse.lender.serving_limits` holds these limits.
-* **Not an open oracle.** With keys configured, every request but /health
-  and /ready needs one; a per-client rate limit counts applications;
+* **Not an open oracle.** A per-client rate limit counts applications;
   probabilities are rounded to 4 decimals (the decision uses the unrounded
   one) and /version does not publish the threshold. See
   :mod:`mlecourse.lender.auth`.
@@ -43,7 +48,6 @@ Design choices, each for a reason:
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
@@ -52,15 +56,17 @@ import threading
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Sequence
 
 import numpy as np
 import pandas as pd
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
-from mlecourse.lender import artifact, auth, business, features, reasons, service_metrics
+from mlecourse.lender import artifact, auth, business, features, service_metrics
+from mlecourse.lender import serving_guard as guard
 from mlecourse.lender import serving_limits as limits
 from mlecourse.lender.batcher import MicroBatcher, Overloaded
 
@@ -169,19 +175,19 @@ def as_applications(frame: pd.DataFrame) -> list[dict]:
 
 
 # --- reading a request -------------------------------------------------------------
+# The guard (serving_guard) has already checked the key, the body's size and
+# type, and parsed it strictly; what is left is the route's own contract.
 
-def _validate(body: bytes, application: type[BaseModel], batch: type[BaseModel], fields):
-    """The validated applications of a /predict body, or the 422 response that says why not."""
-    try:
-        payload = limits.parse_json(body)
-    except ValueError as error:
-        kind = "duplicate_key" if isinstance(error, limits.DuplicateKey) else "json_invalid"
-        return limits.one_problem(422, kind, f"Invalid JSON: {error}")
+def validate_applications(payload, application: type[BaseModel], batch: type[BaseModel] | None, fields):
+    """The validated applications of a parsed body, or the 422 response that says why not.
+
+    ``batch=None``: the route takes one application only.
+    """
     crowded, total = limits.crowded_objects(payload, fields)
     if total:  # refused before validation: pydantic would build an error per extra key
         return limits.problem(422, crowded, total=total)
     try:
-        if isinstance(payload, dict) and "applications" in payload:
+        if batch is not None and isinstance(payload, dict) and "applications" in payload:
             return batch.model_validate(payload).applications
         return [application.model_validate(payload)]
     except ValidationError as error:
@@ -190,29 +196,19 @@ def _validate(body: bytes, application: type[BaseModel], batch: type[BaseModel],
         return limits.problem(422, limits.readable(shown), total=error.error_count())
 
 
-INLINE_BYTES = 16_384  # smaller bodies are validated on the event loop: a thread hop costs more
+async def applications(request: Request, *, batch: bool = True):
+    """The validated applications of a request, or the 422 response that says why not.
 
-
-async def read_applications(request: Request, application, batch, fields):
-    """The applications of a /predict request, or the 4xx response that says why not."""
-    if not limits.is_json(request.headers.get("content-type")):
-        return limits.one_problem(415, "unsupported_media_type",
-                                  "send the applications as JSON, with Content-Type: application/json")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limits.MAX_BODY_BYTES:
-        return limits.too_large()  # refused before reading it
-    try:
-        body = await limits.read_body(request.receive)
-    except limits.BodyTooLarge:
-        return limits.too_large()
-    except limits.BodyTimeout:
-        return limits.one_problem(408, "timeout", f"no part of the body arrived for "
-                                  f"{limits.BODY_TIMEOUT_S:.0f} s; send it whole")
-    if len(body) <= INLINE_BYTES:
-        return _validate(body, application, batch, fields)
-    # A large body takes milliseconds to parse and validate: off the event loop,
-    # so that /health and the other requests are not held up behind it.
-    return await asyncio.to_thread(_validate, body, application, batch, fields)
+    For any route of the service: the schema is the app's own (from the model
+    card), so every route accepts and refuses exactly what /predict does.
+    """
+    state = request.app.state
+    args = (guard.payload(request), state.application_model, state.batch_model if batch else None,
+            state.columns)
+    if request.state.body_bytes <= guard.INLINE_BYTES:
+        return validate_applications(*args)
+    # a large batch takes milliseconds to validate: off the event loop, so /health answers
+    return await asyncio.to_thread(validate_applications, *args)
 
 
 def _json_schema(application: type[BaseModel], max_batch: int) -> dict:
@@ -266,15 +262,9 @@ class Problem(BaseModel):
     error_count: int = Field(..., description="how many problems there were in all")
 
 
-def _responses(*codes) -> dict:
-    why = {400: "the request could not be read (Host not served, connection closed)",
-           401: "no valid API key in the X-API-Key header (only when the service has keys)",
-           408: "the body stopped arriving", 413: f"body over {limits.MAX_BODY_BYTES} bytes",
-           415: "the body is not declared as JSON",
-           422: "the body is not valid JSON or not valid applications",
-           429: "too many applications from this client; see Retry-After",
-           503: "the service is saturated; retry after Retry-After seconds"}
-    return {code: {"model": Problem, "description": why[code]} for code in codes}
+def shed_response() -> dict:
+    """The documented 503 of a route that sheds load (the guard documents its own answers)."""
+    return {503: {"model": Problem, "description": guard.WHY[503]}}
 
 
 class HostCheck:
@@ -306,7 +296,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
                model_threads: int | None = 1, api_keys=(), rate_limit: float | None = None,
                burst: float | None = None, allowed_hosts=None, probability_decimals: int | None = 4,
                micro_batching: bool = True, max_wait_ms: float = 2.0,
-               max_queue_rows: int | None = None) -> FastAPI:
+               max_queue_rows: int | None = None, routers: Sequence[APIRouter] = ()) -> FastAPI:
     """A FastAPI app serving ``model`` (a fitted pipeline) described by ``metadata``.
 
     ``metadata`` is a model card (:func:`mlecourse.lender.artifact.load_model`); its
@@ -317,6 +307,10 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     of rows the threads' start-up and waiting cost more than the work, and
     on a busy two-core machine a one-row prediction went from about 10 ms
     with one thread to 70 ms and more with two. Scale with processes instead.
+
+    ``routers`` are more routes, from other parts of the system (the reason
+    codes of chapter 8 at /explain): they sit behind the same guard
+    (:mod:`mlecourse.lender.serving_guard`) as /predict, by construction.
 
     Hardening, all optional (the defaults are for loopback):
     ``api_keys`` (empty: no key asked; see :mod:`mlecourse.lender.auth`),
@@ -338,7 +332,6 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     version_body = {k: metadata[k] for k in VERSION_KEYS if k in metadata}
     version_body.setdefault("version", model_version)
     limit = thread_limit(model_threads)
-    keys = tuple(api_keys or ())
     limiter = auth.RateLimiter(rate_limit, burst or max(rate_limit, max_batch)) if rate_limit else None
 
     def score(items) -> np.ndarray:
@@ -353,29 +346,14 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     # an offline machine cannot load. The contract is at /openapi.json.
     app = FastAPI(title="Loan default model", version=model_version, docs_url=None, redoc_url=None,
                   description="Probability that a loan application defaults, and the decision it implies.")
-    app.add_middleware(HostCheck, allowed=allowed_hosts or auth.LOOPBACK_HOSTS)
     app.state.model = model
     app.state.metadata = metadata
     app.state.application_model = application
     app.state.batch_model = batch
+    app.state.columns = columns
     app.state.batcher = batcher
-
-    def refused(request: Request, cost: int = 0) -> Response | None:
-        """401 without a valid key (when there are keys), 429 over the client's rate; else None."""
-        client = None
-        if keys:
-            client = auth.key_id(request.headers.get(auth.API_KEY_HEADER), keys)
-            if client is None:
-                return limits.one_problem(401, "unauthorized", "send a valid API key in the "
-                                          "X-API-Key header", headers={"WWW-Authenticate": "ApiKey"})
-        if limiter and cost:
-            client = client or (request.client.host if request.client else "unknown")
-            wait = limiter.take(client, cost)
-            if wait:
-                return limits.one_problem(429, "rate_limited", f"over {limiter.rate:g} applications "
-                                          "a second for this client", headers={
-                                              "Retry-After": auth.retry_after(wait)})
-        return None
+    app.state.model_threads = model_threads
+    app.state.probability_decimals = probability_decimals
 
     # Liveness: the process and its event loop are alive. It must stay 200
     # under any load: a liveness failure restarts the pod, and restarting
@@ -386,43 +364,41 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
 
     # Readiness: may this replica take more traffic? 503 while its queue is
     # full, so that the load balancer sends new requests to other replicas.
-    @app.get("/ready", responses=_responses(503))
+    @app.get("/ready", responses=shed_response())
     async def ready():
         if batcher is not None and batcher.saturated():
             return limits.one_problem(503, "saturated", "the queue is full",
                                       headers={"Retry-After": "1"})
         return {"status": "ready"}
 
-    @app.get("/version", responses=_responses(401))
-    async def version(request: Request):
-        return refused(request) or version_body
+    @app.get("/version")
+    async def version():
+        return version_body
 
-    @app.post("/predict", response_model=Predictions, openapi_extra={
-        "requestBody": _json_schema(application, max_batch)},
-        responses=_responses(400, 401, 408, 413, 415, 422, 429, 503))
+    @app.post("/predict", response_model=Predictions, responses=shed_response(), openapi_extra={
+        "requestBody": _json_schema(application, max_batch), guard.COST_KEY: 1})
     async def predict(request: Request) -> Response:
-        denied = refused(request)
-        if denied:
-            return denied
-        try:
-            items = await read_applications(request, application, batch, columns)
-        except limits.ClientGone:
-            log.info("client %s closed the connection before sending its whole body",
-                     request.client.host if request.client else "?")
-            return Response(status_code=400)  # nobody reads it; not a server fault
+        items = await applications(request)
         if isinstance(items, Response):
             return items
-        denied = refused(request, cost=len(items)) if limiter else None
-        if denied:
-            return denied
-        try:
-            probabilities = (await batcher.submit(items) if batcher is not None
-                             else await asyncio.to_thread(score, items))
-        except Overloaded:
-            return limits.one_problem(503, "saturated", "the service is saturated; retry later",
-                                      headers={"Retry-After": "1"})
+        probabilities = (await batcher.submit(items) if batcher is not None
+                         else await asyncio.to_thread(score, items))
         return Response(_answer(probabilities, threshold, model_version, probability_decimals),
                         media_type="application/json")
+
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(Overloaded)
+    async def saturated(request: Request, error: Overloaded):
+        return limits.one_problem(503, "saturated", "the service is saturated; retry later",
+                                  headers={"Retry-After": "1"})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError):
+        # a route that lets FastAPI validate still answers as the others do: capped, no input echoed
+        errors = error.errors()
+        return limits.problem(422, limits.readable(errors), total=len(errors))
 
     @app.exception_handler(Exception)
     async def server_fault(request: Request, error: Exception):
@@ -431,12 +407,14 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
-    # --- extensions: other modules add their routes and instruments here -----------
+    # Outermost last: metrics see every answer (a 401 or 413 too), the Host
+    # check runs before the key is looked at, and the guard before any route.
+    app.add_middleware(guard.Guard, keys=tuple(api_keys or ()), limiter=limiter,
+                       max_items=max(max_batch, limits.MAX_ITEMS), fastapi_app=app)
+    app.add_middleware(HostCheck, allowed=allowed_hosts or auth.LOOPBACK_HOSTS)
     # monitoring: request counts, latency and scores at GET /metrics (Prometheus; chapter 6)
     service_metrics.instrument(app, model_version)
-    # POST /explain: adverse-action reasons (chapter 8)
-    reasons.add_routes(app, model, metadata, probability_decimals=probability_decimals)
-
+    guard.document(app, Problem)
     return app
 
 
@@ -507,7 +485,7 @@ def serve(app, host: str = "127.0.0.1", port: int | None = None, *, timeout: flo
     thread.start()
     url = f"http://[{host}]:{port}" if family == socket.AF_INET6 else f"http://{host}:{port}"
     try:
-        _wait_until_healthy(url, timeout, started=lambda: server.started,
+        wait_until_healthy(url, timeout, started=lambda: server.started,
                             failure=lambda: None if thread.is_alive() else "its thread stopped")
         yield url
     finally:
@@ -516,7 +494,7 @@ def serve(app, host: str = "127.0.0.1", port: int | None = None, *, timeout: flo
         sock.close()
 
 
-def _wait_until_healthy(url: str, timeout: float, *, failure, started=lambda: True) -> None:
+def wait_until_healthy(url: str, timeout: float, *, failure, started=lambda: True) -> None:
     """Poll ``url``/health until it answers 200; raise if ``failure()`` names a reason or time runs out."""
     import httpx
 
@@ -544,34 +522,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def serve_process(model_dir, host: str = "127.0.0.1", port: int | None = None, *,
-                  timeout: float = 60.0, log_level: str = "warning", extra_args=(), env=None):
-    """Run ``python -m mlecourse.lender.serving`` on ``model_dir`` in a child process; yields the URL.
-
-    What the container runs, on loopback: a separate process with its own
-    interpreter, so clients in this process do not share its GIL. Returns
-    once ``/health`` answers; on exit, sends SIGTERM (uvicorn shuts down
-    gracefully) and waits for the process. ``extra_args`` are more command-line
-    options (e.g. ``["--rate-limit", "0"]``), ``env`` the child's environment.
-    """
-    import subprocess
-    import sys
-
-    port = port or free_port(host)
-    command = [sys.executable, "-m", "mlecourse.lender.serving", "--model-dir", str(model_dir),
-               "--host", host, "--port", str(port), "--log-level", log_level, "--no-access-log", *map(str, extra_args)]
-    process = subprocess.Popen(command, env=env)
-    url = f"http://{host}:{port}"
-    try:
-        _wait_until_healthy(url, timeout, failure=lambda: None if process.poll() is None else
-                            f"it exited with code {process.returncode}: {' '.join(command)}")
-        yield url
-    finally:
-        if process.poll() is None:
-            stop_process(process)
-
-
 def stop_process(process, grace: float = 15) -> None:
     """Ask a server process (a ``subprocess.Popen``) to stop (SIGTERM: uvicorn drains), then insist."""
     import subprocess
@@ -582,68 +532,3 @@ def stop_process(process, grace: float = 15) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m mlecourse.lender.serving`` (the container's command)."""
-    parser = argparse.ArgumentParser(prog="python -m mlecourse.lender.serving",
-                                     description="Serve a model directory over HTTP with uvicorn.")
-    parser.add_argument("--model-dir", required=True, type=Path,
-                        help="directory with model.skops and model.json (python -m mlecourse.lender.artifact)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default: %(default)s; 0.0.0.0 in a container, "
-                        "which needs an API key)")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--log-level", default="info")
-    parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
-    parser.add_argument("--api-key-file", type=Path, default=None,
-                        help=f"file with the API keys, one a line (default: the {auth.API_KEY_ENV} "
-                        "environment variable; neither: no key, loopback only)")
-    parser.add_argument("--allowed-host", action="append", default=None, metavar="NAME",
-                        help="a Host name the service answers besides the loopback names (repeat)")
-    parser.add_argument("--rate-limit", type=float, default=100.0,
-                        help="applications per second per client (0: no limit; default: %(default)s)")
-    parser.add_argument("--burst", type=float, default=None,
-                        help="applications a client may send at once (default: one full batch)")
-    parser.add_argument("--max-wait-ms", type=float, default=2.0,
-                        help="how long overlapping requests wait to be batched (default: %(default)s)")
-    parser.add_argument("--no-micro-batching", action="store_true",
-                        help="score each request on its own (to measure what batching gains)")
-    return parser
-
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-
-    import uvicorn
-
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        keys = auth.load_api_keys(args.api_key_file)
-    except auth.ApiKeyError as error:
-        log.error("refusing to start: %s", error)
-        return 2
-    if not keys and args.host not in LOOPBACK:
-        log.error("refusing to start: --host %s without an API key would open the model to anyone "
-                  "who can reach it; set %s or --api-key-file (or listen on 127.0.0.1)",
-                  args.host, auth.API_KEY_ENV)
-        return 2
-    try:
-        app = create_app_from_dir(args.model_dir, api_keys=keys,
-                                  rate_limit=args.rate_limit or None, burst=args.burst,
-                                  allowed_hosts=(*auth.LOOPBACK_HOSTS, *(args.allowed_host or ())),
-                                  micro_batching=not args.no_micro_batching,
-                                  max_wait_ms=args.max_wait_ms)
-    except artifact.ArtifactError as error:
-        log.error("refusing to start: %s", error)
-        return 2
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=not args.no_access_log, http=limits.deadline_protocol(), **SERVER_LIMITS)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

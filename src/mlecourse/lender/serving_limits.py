@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 
 from fastapi.responses import JSONResponse, Response
 
@@ -75,8 +76,32 @@ def is_json(content_type: str | None) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-class DuplicateKey(ValueError):
+class JsonRefused(ValueError):
+    """A body that is JSON but not JSON the service takes; ``field`` names where."""
+
+    def __init__(self, kind: str, message: str, field: str = "body"):
+        super().__init__(message)
+        self.kind, self.field = kind, field
+
+
+class DuplicateKey(JsonRefused):
     pass
+
+
+# Structure no client of this service needs, refused before anything walks it:
+# a body of a million tiny values or keys is small on the wire and slow to check.
+MAX_DEPTH = 16
+MAX_KEYS = 64  # per object: an application has 15 fields
+MAX_ITEMS = 1000  # per array: a full batch
+
+
+class _NonFinite(str):
+    """A number JSON cannot carry (NaN, Infinity, 1e309), kept as its text until the walk names its field."""
+
+
+def _number(text: str):
+    value = float(text)
+    return value if math.isfinite(value) else _NonFinite(text)
 
 
 def _no_duplicates(pairs):
@@ -85,25 +110,68 @@ def _no_duplicates(pairs):
         seen = set()
         for key, _ in pairs:
             if key in seen:
-                raise DuplicateKey(f"the key {key!r} appears twice in one object")
+                raise DuplicateKey("duplicate_key", f"the key {key!r} appears twice in one object")
             seen.add(key)
     return out
 
 
-def parse_json(body: bytes):
-    """The JSON value of ``body``; ValueError (with the reason) if it is not JSON or repeats a key.
+def _text_ok(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800": valid JSON, not text
+        return False
 
-    NaN and Infinity are read (as Python floats do) so that validation can
-    name the field that holds them, instead of a bare "invalid JSON".
+
+def _walk(value, path: tuple, max_items: int, depth: int = 0) -> None:
+    """Raise JsonRefused at the first value the service does not take, naming its field."""
+    where = ".".join(map(str, path)) or "body"
+    if depth > MAX_DEPTH:
+        raise JsonRefused("json_too_deep", f"nested more than {MAX_DEPTH} levels", where)
+    if isinstance(value, _NonFinite):
+        raise JsonRefused("finite_number", f"{value} is not a finite number", where)
+    if isinstance(value, str):
+        if not _text_ok(value):
+            raise JsonRefused("string_unicode", "the text holds an unpaired surrogate", where)
+    elif isinstance(value, dict):
+        if len(value) > MAX_KEYS:
+            raise JsonRefused("too_many_keys", f"{len(value)} keys in one object (at most {MAX_KEYS})",
+                              where)
+        for key, item in value.items():
+            if not _text_ok(key):
+                raise JsonRefused("string_unicode", "a key holds an unpaired surrogate", where)
+            _walk(item, (*path, key), max_items, depth + 1)
+    elif isinstance(value, list):
+        if len(value) > max_items:
+            raise JsonRefused("too_many_items", f"{len(value)} items in one array (at most {max_items})",
+                              where)
+        for i, item in enumerate(value):
+            _walk(item, (*path, i), max_items, depth + 1)
+
+
+def parse_json(body: bytes, max_items: int = MAX_ITEMS):
+    """The JSON value of ``body``, or :class:`JsonRefused` saying what is wrong and where.
+
+    Refused: text that is not UTF-8 or not JSON, a key given twice, a number
+    JSON cannot carry (``NaN``, ``Infinity``, ``1e309``: Python's parser takes
+    them, and they would reach the model or fail the answer's encoding), a
+    lone surrogate, and structure deeper or wider than any request needs.
     """
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValueError("the body is not UTF-8 text") from None
+        raise JsonRefused("json_invalid", "the body is not UTF-8 text") from None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_NonFinite,
+                           parse_float=_number)
     except RecursionError:
-        raise ValueError("the body is nested too deeply") from None
+        raise JsonRefused("json_too_deep", "the body is nested too deeply") from None
+    except JsonRefused:
+        raise
+    except ValueError as error:  # json.JSONDecodeError, or an integer of over 4,300 digits
+        raise JsonRefused("json_invalid", f"Invalid JSON: {error}") from None
+    _walk(value, (), max_items)
+    return value
 
 
 def crowded_objects(payload, fields) -> tuple[list[dict], int]:
@@ -158,7 +226,9 @@ def one_problem(status: int, kind: str, msg: str, headers=None) -> Response:
 
 
 def too_large(limit: int = MAX_BODY_BYTES) -> Response:
-    return one_problem(413, "too_large", f"request body over {limit} bytes")
+    # Connection: close, so the server stops receiving what it has refused
+    # (otherwise the client may go on uploading, and the server discarding)
+    return one_problem(413, "too_large", f"request body over {limit} bytes", headers={"Connection": "close"})
 
 
 HEADER_TIMEOUT_S = 10.0  # a connection must send a whole request head within this
