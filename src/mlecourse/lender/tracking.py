@@ -106,12 +106,10 @@ def use_store(folder: str | Path = DEFAULT_STORE, experiment: str = EXPERIMENT) 
     quiet()
     folder = Path(folder).resolve()
     uri = store_uri(folder)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
     database = folder / STORE_FILE
     try:
         with store_lock(database):
-            client = mlflow.MlflowClient()
+            client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
             found = client.get_experiment_by_name(experiment)  # creates the tracking tables
             client.search_registered_models(max_results=1)  # and the registry's
             if found is None:
@@ -124,6 +122,8 @@ def use_store(folder: str | Path = DEFAULT_STORE, experiment: str = EXPERIMENT) 
                             f"{LOCK_TIMEOUT_S} s; wait for it to finish, then run again") from None
     except store_errors() as error:
         raise TrackingError(broken_store(database, error)) from None
+    mlflow.set_tracking_uri(uri)  # only now: a store that cannot be read is never selected
+    mlflow.set_registry_uri(uri)
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
 
