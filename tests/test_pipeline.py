@@ -65,11 +65,20 @@ def test_shuffled_labels_are_refused_by_validation_before_the_gate(store):
     assert len(registry.versions()) == known, "nothing was trained, judged or registered"
 
 
-def test_with_no_champion_the_bureau_score_checks_the_labels(tmp_path):
-    clean = pipeline.validate(load_loans())
-    with pytest.raises(pipeline.PipelineError, match="the bureau score .credit_score: no champion yet"):
-        pipeline.run(reason="shuffled, first run", store=tmp_path, kind="logistic", clean=shuffled(clean))
-    assert registry.versions() == []
+def test_make_pipeline_on_a_shuffled_file_stops_in_one_line_even_with_no_champion(tmp_path):
+    """The attack as it came: labels shuffled in the file, its checksum updated, `make pipeline`
+    (Dagster, in a process of its own) on a new store. The bureau score is the reference."""
+    from mlecourse.lender.data import write_checksums, write_loans
+
+    write_loans(shuffled(load_loans()), tmp_path / LOANS_FILE)
+    write_checksums(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "mlecourse.lender.pipeline", "--reason", "shuffled",
+                           "--store", str(tmp_path / "store"), "--data", str(tmp_path / LOANS_FILE)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1 and done.stdout.count("\n") == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.startswith("pipeline stopped: validate: the labels no longer relate")
+    assert "the bureau score (credit_score: no champion yet)" in done.stdout
 
 
 def test_rejected_data_stops_the_run_before_training(store):

@@ -297,4 +297,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the imported module's main, not this copy's: under Dagster the steps raise
+    # mlecourse.lender.pipeline.PipelineError, which a __main__.PipelineError would not catch.
+    from mlecourse.lender.pipeline import main as imported_main
+    raise SystemExit(imported_main())
