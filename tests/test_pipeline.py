@@ -60,7 +60,7 @@ def test_shuffled_labels_are_refused_by_validation_before_the_gate(store):
     with pytest.raises(pipeline.PipelineError) as error:
         pipeline.run(reason="shuffled", store=store, kind="logistic", raw=shuffled(load_loans()))
     message = str(error.value)
-    assert message.startswith("validate: the labels no longer relate to the inputs")
+    assert message.startswith("validate: the labels no longer relate to the inputs as before")
     assert "the champion (version 1)" in message and "\n" not in message
     assert len(registry.versions()) == known, "nothing was trained, judged or registered"
 
@@ -77,7 +77,8 @@ def test_make_pipeline_on_a_shuffled_file_stops_in_one_line_even_with_no_champio
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1 and done.stdout.count("\n") == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr, done.stderr
-    assert done.stdout.startswith("pipeline stopped: validate: the labels no longer relate")
+    assert done.stdout.startswith("pipeline stopped: validate: the labels no longer relate "
+                                  "to the inputs at all")
     assert "the bureau score (credit_score: no champion yet)" in done.stdout
 
 

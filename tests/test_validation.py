@@ -307,7 +307,8 @@ def test_with_nothing_recorded_the_scores_must_beat_chance():
 
 def test_labels_of_one_class_or_missing_scores():
     labels, scores = scored_batch(500, seed=5)
-    assert not check_labels(np.zeros_like(labels), scores, 0.8).passed
+    one_class = check_labels(np.zeros_like(labels), scores, 0.8)
+    assert not one_class.passed and "one outcome only" in str(one_class)
     with_gaps = scores.copy()
     with_gaps[:50] = np.nan  # a missing bureau score: that row is left out
     found = check_labels(labels, with_gaps, None)

@@ -154,15 +154,15 @@ def check_labels(frame: pd.DataFrame, champion: Champion | None) -> str:
     """
     X, y = features.features_and_target(frame)
     if champion is not None and champion.recorded_auc is not None:
-        who, note = f"champion (version {champion.version})", ""
+        who, note, how = f"champion (version {champion.version})", "", "as before"
         found = validation.check_labels(y, champion.model.predict_proba(X)[:, 1], champion.recorded_auc)
     else:
         why = "no champion yet" if champion is None else f"version {champion.version} records no AUC"
-        who = f"bureau score ({REFERENCE_SCORE}: {why})"
+        who, how = f"bureau score ({REFERENCE_SCORE}: {why})", "at all"
         note = "; a weaker check: it catches labels unrelated to the inputs, not a partial mix-up"
         found = validation.check_labels(y, -X[REFERENCE_SCORE])
     if not found.passed:
-        raise PipelineError(f"validate: the labels no longer relate to the inputs as before: the "
+        raise PipelineError(f"validate: the labels no longer relate to the inputs {how}: the "
                             f"{who} scores {found}; were they shuffled, shifted or joined on the wrong "
                             "key? Fix the labels, or, if the world changed, decide that before retraining")
     return f"labels: the {who} scores {found}{note}"
@@ -274,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reason", default="manual", help="why this run (recorded): %(default)s")
     parser.add_argument("--store", default=str(tracking.DEFAULT_STORE), help="MLflow store folder")
     parser.add_argument("--data", default=None,
-                        help="a loans file, checked against the SHA256SUMS beside it (default: data/loans.csv.gz)")
+                        help="a loans file, checked against the SHA256SUMS beside it "
+                             "(default: data/loans.csv.gz)")
     parser.add_argument("--kind", default="boosting", choices=("boosting", "logistic", "tree"))
     parser.add_argument("--plain", action="store_true", help="plain function calls, no Dagster")
     return parser

@@ -245,7 +245,8 @@ def _refusal(version: int, name: str) -> str | None:
     tags = _version(version, name).tags
     exception = "registry.promote(version, override='why') to record an exception"
     if ROLLED_BACK in tags:
-        return f"version {version} was rolled back ({tags[ROLLED_BACK]}); promote it again only with {exception}"
+        return (f"version {version} was rolled back ({tags[ROLLED_BACK]}); "
+                f"promote it again only with {exception}")
     if tags.get(GATE) == "pass":
         return None
     why = ("has no gate verdict" if GATE not in tags

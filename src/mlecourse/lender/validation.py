@@ -373,6 +373,8 @@ class LabelCheck:
     standard_errors: float
 
     def __str__(self) -> str:
+        if math.isnan(self.auc):
+            return f"nothing: {self.rows:,} rows hold one outcome only, so no AUC can be measured"
         against = ("above chance (0.5)" if self.recorded is None
                    else f"below the recorded {self.recorded:.3f}")
         return (f"AUC {self.auc:.3f} on {self.rows:,} rows; floor {self.floor:.3f}, "
