@@ -1,8 +1,16 @@
-"""The pipeline end to end on a temporary store: promote, rerun idempotently, refuse on the gate."""
+"""The pipeline end to end on a temporary store: promote, rerun idempotently, refuse on the gate;
+and as an attacker or a careless operator would run it: twice at once, on shuffled labels,
+on a corrupted data file, on a broken store."""
+import shutil
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 
-from mlecourse.lender import gates, pipeline, registry
-from mlecourse.lender.data import load_loans
+from mlecourse.lender import gates, pipeline, registry, tracking
+from mlecourse.lender.data import LOANS_FILE, load_loans
+from mlecourse.paths import DATA_DIR, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -13,9 +21,12 @@ def store(tmp_path_factory):
 def test_first_run_promotes_and_a_rerun_changes_nothing(store):
     first = pipeline.run(reason="test", store=store, kind="logistic")
     assert first.decision.promote and first.aliases["champion"] == first.version
+    assert "labels: the bureau score (credit_score: no champion yet)" in str(first)
     again = pipeline.run(reason="test again", store=store, kind="logistic")
     assert again.version == first.version and again.aliases == first.aliases
+    assert "already registered" in str(again) and "labels: the champion (version 1)" in str(again)
     assert len(registry.versions()) == 1
+    assert registry.versions()[0].tags["gate"] == "pass"
 
 
 def test_a_worse_candidate_stops_at_the_gate_and_says_why(store):
@@ -25,6 +36,50 @@ def test_a_worse_candidate_stops_at_the_gate_and_says_why(store):
     assert "cost" in str(report.decision)
     assert registry.aliases()["champion"] == champion
     assert registry.aliases()["challenger"] == report.version
+    tags = {int(v.version): v.tags for v in registry.versions()}[report.version]
+    assert tags["gate"] == "fail" and "cost" in tags["gate_detail"]
+    with pytest.raises(registry.RegistryError, match="did not pass the gate"):
+        registry.promote(report.version)
+
+
+def test_a_run_judged_against_a_champion_that_has_since_changed_does_not_promote(store):
+    champion = registry.aliases()["champion"]
+    line = pipeline._promote(champion + 1, gates.Decision(True, ["as good"]), judged_against=None)
+    assert line.startswith(f"not promoted: the champion became version {champion}")
+    assert registry.aliases()["champion"] == champion
+
+
+def shuffled(frame, seed=0):
+    """The same rows, with the outcomes shuffled among them (and the checksum, say, updated)."""
+    labels = np.random.default_rng(seed).permutation(frame["defaulted"].to_numpy())
+    return frame.assign(defaulted=labels)
+
+
+def test_shuffled_labels_are_refused_by_validation_before_the_gate(store):
+    known = len(registry.versions())
+    with pytest.raises(pipeline.PipelineError) as error:
+        pipeline.run(reason="shuffled", store=store, kind="logistic", raw=shuffled(load_loans()))
+    message = str(error.value)
+    assert message.startswith("validate: the labels no longer relate to the inputs as before")
+    assert "the champion (version 1)" in message and "\n" not in message
+    assert len(registry.versions()) == known, "nothing was trained, judged or registered"
+
+
+def test_make_pipeline_on_a_shuffled_file_stops_in_one_line_even_with_no_champion(tmp_path):
+    """The attack as it came: labels shuffled in the file, its checksum updated, `make pipeline`
+    (Dagster, in a process of its own) on a new store. The bureau score is the reference."""
+    from mlecourse.lender.data import write_checksums, write_loans
+
+    write_loans(shuffled(load_loans()), tmp_path / LOANS_FILE)
+    write_checksums(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "mlecourse.lender.pipeline", "--reason", "shuffled",
+                           "--store", str(tmp_path / "store"), "--data", str(tmp_path / LOANS_FILE)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1 and done.stdout.count("\n") == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.startswith("pipeline stopped: validate: the labels no longer relate "
+                                  "to the inputs at all")
+    assert "the bureau score (credit_score: no champion yet)" in done.stdout
 
 
 def test_rejected_data_stops_the_run_before_training(store):
@@ -56,3 +111,42 @@ def test_make_pipeline_runs_the_steps_as_dagster_assets(tmp_path):
     report = orchestration.materialise(reason="dagster test", store=tmp_path, kind="logistic")
     assert report.reason == "dagster test" and report.decision.promote
     assert registry.aliases()["champion"] == report.version
+
+
+def test_two_pipelines_started_together_register_one_version(tmp_path):
+    """Two real processes on one fresh store: one registers, the other finds it registered."""
+    command = [sys.executable, "-m", "mlecourse.lender.pipeline", "--plain", "--kind", "logistic",
+               "--store", str(tmp_path)]
+    runs = [subprocess.Popen([*command, "--reason", f"run {n}"], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for n in (1, 2)]
+    outcomes = [(run.wait(timeout=600), *run.communicate()) for run in runs]
+    for code, out, err in outcomes:
+        assert code == 0 and "Traceback" not in err, out + err
+    said = sorted("already registered" in out for _, out, _ in outcomes)
+    assert said == [False, True], [out for _, out, _ in outcomes]
+    tracking.use_store(tmp_path)
+    assert len(registry.versions()) == 1 and registry.aliases() == {"champion": 1}
+
+
+@pytest.mark.parametrize("mode", [["--plain"], []], ids=["plain", "dagster"])
+def test_a_data_file_failing_its_checksum_stops_in_one_line(tmp_path, capsys, mode):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in (LOANS_FILE, "SHA256SUMS"):
+        shutil.copy(DATA_DIR / name, data / name)
+    content = bytearray((data / LOANS_FILE).read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    (data / LOANS_FILE).write_bytes(bytes(content))
+    code = pipeline.main([*mode, "--store", str(tmp_path / "store"), "--data", str(data / LOANS_FILE)])
+    out, err = capsys.readouterr()
+    assert code == 1 and out.count("\n") == 1 and "Traceback" not in err, out + err
+    assert out.startswith("pipeline stopped: data/loans.csv.gz has changed or is corrupt")
+    assert "python -m mlecourse.lender.data generate" in out
+
+
+def test_a_broken_store_stops_in_one_line(tmp_path, capsys):
+    (tmp_path / tracking.STORE_FILE).write_bytes(b"not a database " * 100)
+    assert pipeline.main(["--plain", "--store", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert out.count("\n") == 1 and "Traceback" not in err, out + err
+    assert str(tmp_path / tracking.STORE_FILE) in out and "restore it from a backup" in out

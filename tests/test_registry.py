@@ -1,4 +1,7 @@
-"""The registry: register once, aliases, load by alias, promote, roll back, serve, refuse bad input."""
+"""The registry: register once, aliases, load by alias, promote through the gate, roll back
+one step at a time, serve, refuse bad input and a broken store."""
+import sqlite3
+
 import httpx
 import pytest
 
@@ -11,7 +14,7 @@ def store(tmp_path_factory, course_model, loan_windows):
     tracking.use_store(folder)
     train = loan_windows[0]
     dirs = []
-    for number in (1, 2):
+    for number in (1, 2, 3):
         dirs.append(artifact.save_model(course_model, folder / f"v{number}", version=f"{number}.0",
                                         train_frame=train, metrics={"auc": 0.8},
                                         created="2021-01-01T00:00:00+00:00"))
@@ -20,21 +23,85 @@ def store(tmp_path_factory, course_model, loan_windows):
     return folder, first, second, dirs
 
 
+@pytest.fixture(scope="module")
+def third(store):
+    return registry.register(store[3][2])
+
+
+def tags_of(version: int) -> dict:
+    return {int(v.version): v.tags for v in registry.versions()}[version]
+
+
 def test_registering_the_same_model_twice_gives_the_same_version(store):
     folder, first, second, dirs = store
     assert first != second
     assert registry.register(dirs[0]) == first
 
 
+def test_promote_refuses_a_version_without_a_passing_gate_unless_overridden(store):
+    _, first, _, _ = store
+    with pytest.raises(registry.RegistryError, match=f"version {first} has no gate verdict"):
+        registry.promote(first)
+    registry.record_gate(first, False, "cost 280.00 per application above the champion's 270.00")
+    with pytest.raises(registry.RegistryError, match="did not pass the gate .cost 280.00") as refused:
+        registry.promote(first)
+    assert "override=" in str(refused.value) and "\n" not in str(refused.value)
+    with pytest.raises(registry.RegistryError, match="needs a reason"):
+        registry.promote(first, override="  ")
+    assert registry.aliases() == {}, "a refused promotion moves nothing"
+    assert registry.promote(first, override="first model; approved by the risk committee") == {
+        "champion": first}
+    assert tags_of(first)[registry.OVERRIDE] == "first model; approved by the risk committee"
+
+
+def test_the_champion_moves_only_through_promote_and_rollback(store):
+    _, _, second, _ = store
+    for alias in (registry.CHAMPION, registry.PREVIOUS):
+        with pytest.raises(registry.RegistryError, match="moves only with registry.promote"):
+            registry.set_alias(alias, second)
+    with pytest.raises(registry.RegistryError, match="no version 99"):
+        registry.set_alias(registry.CHALLENGER, 99)
+
+
 def test_promote_then_rollback_moves_the_alias(store):
     _, first, second, _ = store
-    registry.promote(first)
+    registry.record_gate(second, True, "promote: as cheap and as good as the champion")
     registry.set_alias(registry.CHALLENGER, second)
     after = registry.promote(second)
     assert after == {"champion": second, "previous": first}
     assert registry.promote(second) == after  # idempotent
-    assert registry.rollback()[registry.CHAMPION] == first
-    registry.promote(second)
+    assert registry.rollback() == {"champion": first}
+
+
+def test_a_second_rollback_says_nothing_is_further_back(store):
+    _, first, second, _ = store
+    assert registry.aliases()[registry.CHAMPION] == first and registry.history() == [first]
+    with pytest.raises(registry.RegistryError, match=f"nothing further back: version {first}"):
+        registry.rollback()
+    assert registry.aliases() == {"champion": first}, "the first rollback stands"
+
+
+def test_a_rolled_back_version_returns_only_with_an_override(store):
+    _, first, second, _ = store
+    assert tags_of(second)[registry.ROLLED_BACK] == f"replaced by version {first} in a rollback"
+    with pytest.raises(registry.RegistryError, match=f"version {second} was rolled back"):
+        registry.promote(second)
+    after = registry.promote(second, override="the incident was in the feature store, not the model")
+    assert after == {"champion": second, "previous": first}
+    assert registry.ROLLED_BACK not in tags_of(second), "serving again: no longer marked"
+
+
+def test_rollbacks_walk_back_one_champion_at_a_time(store, third):
+    _, first, second, _ = store
+    registry.record_gate(third, True, "promote")
+    registry.promote(third)
+    assert registry.history() == [first, second, third]
+    assert registry.rollback() == {"champion": second, "previous": first}
+    assert registry.rollback() == {"champion": first}
+    with pytest.raises(registry.RegistryError, match="nothing further back"):
+        registry.rollback()
+    registry.promote(second, override="back to version 2 for the tests below")
+    assert registry.history() == [first, second]
 
 
 def test_load_by_alias_predicts_like_the_model(store, course_model, loan_windows):
@@ -78,3 +145,41 @@ def test_a_corrupted_model_file_in_the_store_is_refused(store):
         for path in stored:
             path.write_bytes(original) if path == target else None
     assert target.read_bytes() == original
+
+
+@pytest.fixture
+def other_store(store, tmp_path):
+    """A second store for one test; the module's store is selected again afterwards."""
+    tracking.use_store(tmp_path)
+    yield tmp_path
+    tracking.use_store(store[0])
+
+
+def test_only_a_model_nobody_registered_means_no_champion(other_store, store):
+    assert registry.aliases() == {} and registry.history() == []
+    registry.register(store[3][0])
+    with sqlite3.connect(other_store / tracking.STORE_FILE) as db:
+        db.execute("DROP TABLE registered_model_aliases")  # a store half-migrated, or damaged
+    with pytest.raises(registry.RegistryError) as error:
+        registry.aliases()
+    message = str(error.value)
+    assert str(other_store / tracking.STORE_FILE) in message and "\n" not in message
+    assert "restore it from a backup" in message and "no such table" in message
+
+
+def test_two_processes_share_the_registry_lock(store):
+    """The lock is a real file lock: another process cannot take it while this one holds it."""
+    import subprocess
+    import sys
+
+    database = store[0] / tracking.STORE_FILE
+    probe = ("import sys; from filelock import FileLock, Timeout\n"
+             "try:\n    FileLock(sys.argv[1], timeout=0.2).acquire()\nexcept Timeout:\n    print('held')\n"
+             "else:\n    print('free')")
+    def other_process_sees():
+        return subprocess.run([sys.executable, "-c", probe, f"{database}{tracking.LOCK_SUFFIX}"],
+                              capture_output=True, text=True, timeout=60).stdout.strip()
+    with registry.lock():
+        with registry.lock():  # re-entrant in this process
+            assert other_process_sees() == "held"
+    assert other_process_sees() == "free"

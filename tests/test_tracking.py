@@ -58,3 +58,16 @@ def test_the_store_never_lives_in_the_repository():
     with pytest.raises(tracking.TrackingError, match="out of the repository"):
         tracking.store_uri(ROOT / "mlruns")
     assert tracking.store_uri(ROOT / "work" / "mlflow-test").startswith("sqlite:///")
+
+
+def test_a_store_that_cannot_be_read_is_one_line_naming_the_file(store, tmp_path):
+    database = tmp_path / tracking.STORE_FILE
+    database.write_bytes(b"not a database " * 100)  # a half-copied backup, a file overwritten
+    with pytest.raises(tracking.TrackingError) as error:
+        tracking.use_store(tmp_path)
+    message = str(error.value)
+    assert str(database) in message and "\n" not in message and "file is not a database" in message
+    assert "restore it from a backup" in message and f"mv {database} {database}.broken" in message
+    import mlflow
+
+    assert mlflow.get_tracking_uri() == tracking.store_uri(store), "the store in use stays in use"

@@ -1,5 +1,6 @@
 """Data validation: bad rows are quarantined, never lost; bad batches are
-rejected with a reason; no malformed batch makes the validator crash."""
+rejected with a reason; no malformed batch makes the validator crash; labels
+that no longer relate to the inputs are refused."""
 from functools import cache
 
 import numpy as np
@@ -11,8 +12,8 @@ from hypothesis import strategies as st
 from mlecourse.lender import loans as spec
 from mlecourse.lender.data import load_loans
 from mlecourse.lender.features import CATEGORIES, CATEGORICAL, NUMERIC, RAW_FEATURES, clean_loans, split_by_date
-from mlecourse.lender.validation import (POLICY, PROBLEM_COLUMNS, Policy, Reference, batch_schema,
-                                  validate_batch)
+from mlecourse.lender.validation import (LABEL_FALSE_ALARM, POLICY, PROBLEM_COLUMNS, Policy, Reference,
+                                         auc_standard_error, batch_schema, check_labels, validate_batch)
 
 
 @cache
@@ -241,3 +242,74 @@ def test_numbers_in_any_form_are_accounted_for(values, column):
     batch[column] = pd.Series(values, index=batch.index, dtype=object)
     report = validate_batch(batch)
     accounted(report, batch)
+
+
+# --- the labels --------------------------------------------------------------------------
+
+def scored_batch(rows: int, seed: int, separation: float = 1.2):
+    """Labels (12% positive) and scores that rank them with an AUC near 0.8."""
+    rng = np.random.default_rng(seed)
+    labels = (rng.random(rows) < 0.12).astype(int)
+    return labels, labels * separation + rng.normal(size=rows)
+
+
+def test_the_auc_standard_error_agrees_with_the_bootstrap():
+    from sklearn.metrics import roc_auc_score
+
+    labels, scores = scored_batch(3000, seed=7)
+    auc, positives = roc_auc_score(labels, scores), int(labels.sum())
+    rng = np.random.default_rng(1)
+    resamples = [rng.integers(0, len(labels), len(labels)) for _ in range(300)]
+    bootstrap = np.std([roc_auc_score(labels[i], scores[i]) for i in resamples])
+    # Hanley and McNeil's formula is a little wide on these scores (errs towards accepting)
+    ratio = auc_standard_error(auc, positives, len(labels) - positives) / bootstrap
+    assert 0.9 < ratio < 1.5, ratio
+
+
+def test_sound_batches_pass_and_shuffled_labels_do_not():
+    labels, scores = scored_batch(3000, seed=0)
+    recorded = check_labels(labels, scores).auc  # as a card records it
+    refused = sum(not check_labels(*scored_batch(3000, seed), recorded).passed for seed in range(1, 201))
+    assert refused <= 2, f"{refused} of 200 sound batches refused (expected about {LABEL_FALSE_ALARM:.1%})"
+    shuffled = np.random.default_rng(0).permutation(labels)
+    found = check_labels(shuffled, scores, recorded)
+    assert not found.passed and found.auc < found.floor < recorded
+    assert str(found).startswith("AUC 0.") and "below the recorded" in str(found)
+
+
+def test_the_tolerance_is_3_1_standard_errors_of_a_difference():
+    labels, scores = scored_batch(3000, seed=3)
+    auc = check_labels(labels, scores).auc
+    positives = int(labels.sum())
+    for errors, passed in [(3.0, True), (3.2, False)]:
+        # a recorded AUC this many standard errors (of a difference of two AUCs) above today's;
+        # the error is the recorded AUC's, so find it by a few fixed-point steps
+        recorded = auc
+        for _ in range(20):
+            recorded = auc + errors * np.sqrt(2) * auc_standard_error(recorded, positives,
+                                                                      len(labels) - positives)
+        assert check_labels(labels, scores, recorded).passed is passed, errors
+
+
+def test_with_nothing_recorded_the_scores_must_beat_chance():
+    from scipy.stats import norm
+
+    labels, scores = scored_batch(3000, seed=4)
+    found = check_labels(labels, scores)
+    positives, negatives = int(labels.sum()), int((1 - labels).sum())
+    # Mann-Whitney's variance when the labels are unrelated to the scores
+    chance = np.sqrt((positives + negatives + 1) / (12 * positives * negatives))
+    assert found.floor == pytest.approx(0.5 + norm.isf(LABEL_FALSE_ALARM) * chance)
+    assert found.passed and found.recorded is None
+    assert "above chance (0.5)" in str(found)
+    assert not check_labels(np.random.default_rng(4).permutation(labels), scores).passed
+
+
+def test_labels_of_one_class_or_missing_scores():
+    labels, scores = scored_batch(500, seed=5)
+    one_class = check_labels(np.zeros_like(labels), scores, 0.8)
+    assert not one_class.passed and "one outcome only" in str(one_class)
+    with_gaps = scores.copy()
+    with_gaps[:50] = np.nan  # a missing bureau score: that row is left out
+    found = check_labels(labels, with_gaps, None)
+    assert found.passed and found.rows == 450

@@ -8,23 +8,44 @@ not as a pickle, and loading goes through :func:`artifact.load_model`, which
 refuses a file that does not match its card.
 
 Aliases name the roles: ``champion`` serves, ``challenger`` is the candidate,
-``previous`` is the champion before the last promotion. Promoting is moving
+``previous`` is the champion before the current one. Promoting is moving
 an alias, the blue-green switch of chapter 5 in registry form; a rollback
 moves it back.
+
+The guards, because a registry is shared by people and processes:
+
+* registering and moving aliases hold the store's file lock
+  (:func:`mlecourse.lender.tracking.store_lock`), so two pipelines started at
+  once register one version, not two;
+* :func:`promote` takes only a version whose gate verdict, recorded on it as
+  a tag (:func:`record_gate`), is a pass, or one given an override reason,
+  which stays on the version as a tag;
+* the champions, in order, are a tag of the registered model, so each
+  :func:`rollback` steps back one version, a second one a further version,
+  and with nothing further back it says so; a version rolled back is marked,
+  and is not promoted again without an override;
+* reading the aliases of a model that does not exist yet gives ``{}`` (no
+  champion); any other failure to read the store is a :class:`RegistryError`.
 """
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import os
 import tempfile
 from pathlib import Path
 
-from mlecourse.lender import artifact
+from mlecourse.lender import artifact, tracking
 
 MODEL_NAME = "loan-default"
 CHAMPION, CHALLENGER, PREVIOUS = "champion", "challenger", "previous"
+MOVED_BY_PROMOTE = (CHAMPION, PREVIOUS)  # set only by promote and rollback
+# Tags: on a version, the gate's verdict, an override and a rollback; on the model, its champions.
+GATE, GATE_DETAIL, OVERRIDE, ROLLED_BACK = "gate", "gate_detail", "promotion_override", "rolled_back"
+HISTORY = "champion_history"
+HISTORY_KEPT = 500  # rollbacks a tag can hold (MLflow caps a tag at 5,000 characters)
 WRAPPER = Path(__file__).with_name("registry_model.py")
 # What the wrapper needs to run; given explicitly, because inferring it starts
 # a subprocess that takes 8-25 s and picks up test-only packages.
@@ -41,9 +62,47 @@ def _client():
     return mlflow.MlflowClient()
 
 
+@contextlib.contextmanager
+def lock():
+    """Hold the store's file lock: one process at a time registers or moves an alias.
+
+    Re-entrant: :func:`promote` inside a pipeline's ``with registry.lock():``
+    takes it again without waiting. For a registry that is not a local SQLite
+    file (an MLflow server used from several machines) a file here locks
+    nothing, so none is taken: such a team needs a lock all its machines share.
+    """
+    import mlflow
+    from filelock import Timeout
+
+    uri = mlflow.get_registry_uri()
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    database = uri.removeprefix("sqlite:///")
+    try:
+        with tracking.store_lock(database):
+            yield
+    except Timeout:
+        raise RegistryError(f"another process has held {database}{tracking.LOCK_SUFFIX} for "
+                            f"{tracking.LOCK_TIMEOUT_S} s; wait for it to finish") from None
+
+
+@contextlib.contextmanager
+def _reading(what: str):
+    """Turn a store that cannot be read into one line (never into "no champion")."""
+    import mlflow
+
+    try:
+        yield
+    except tracking.store_errors() as error:
+        where = mlflow.get_registry_uri().removeprefix("sqlite:///")
+        raise RegistryError(f"{what}: " + tracking.broken_store(where, error)) from None
+
+
 def versions(name: str = MODEL_NAME) -> list:
     """Every registered version of ``name``, oldest first."""
-    found = _client().search_model_versions(f"name = '{name}'")
+    with _reading(f"listing the versions of {name!r}"):
+        found = _client().search_model_versions(f"name = '{name}'")
     return sorted(found, key=lambda v: int(v.version))
 
 
@@ -66,13 +125,18 @@ def register(model_dir, *, key: str | None = None, name: str = MODEL_NAME,
     so rerunning a notebook or a pipeline adds nothing. Logged inside the
     active run if there is one (the run that trained it).
     """
-    import mlflow
-
     card = artifact.read_card(model_dir)
     key = key or card["model_sha256"]
-    existing = find_key(key, name)
-    if existing is not None:
-        return int(existing.version)
+    with lock():  # look and register in one step: two processes register one version
+        existing = find_key(key, name)
+        if existing is not None:
+            return int(existing.version)
+        return _register(model_dir, card, key, name, tags)
+
+
+def _register(model_dir, card: dict, key: str, name: str, tags: dict | None) -> int:
+    import mlflow
+
     own_run = mlflow.active_run() is None
     if own_run:
         mlflow.start_run(run_name=f"register {card['version']}")
@@ -100,12 +164,26 @@ def register(model_dir, *, key: str | None = None, name: str = MODEL_NAME,
 # --- aliases -----------------------------------------------------------------------
 
 def aliases(name: str = MODEL_NAME) -> dict[str, int]:
-    """Alias -> version number, e.g. ``{"champion": 2, "previous": 1}``."""
-    try:
-        model = _client().get_registered_model(name)
-    except Exception:
-        return {}
-    return {alias: int(version) for alias, version in model.aliases.items()}
+    """Alias -> version number, e.g. ``{"champion": 2, "previous": 1}``.
+
+    ``{}`` only when the model does not exist yet; a store that cannot be read
+    raises :class:`RegistryError` (a broken store is not "no champion").
+    """
+    model = _model(name)
+    return {} if model is None else {alias: int(v) for alias, v in model.aliases.items()}
+
+
+def _model(name: str):
+    """The registered model, or None if nobody registered it yet."""
+    from mlflow.exceptions import MlflowException
+
+    with _reading(f"reading model {name!r}"):
+        try:
+            return _client().get_registered_model(name)
+        except MlflowException as error:
+            if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+                return None
+            raise
 
 
 def version_of(alias: str, name: str = MODEL_NAME) -> int:
@@ -113,39 +191,131 @@ def version_of(alias: str, name: str = MODEL_NAME) -> int:
     known = aliases(name)
     if alias not in known:
         listed = ", ".join(sorted(known)) or "none yet"
-        raise RegistryError(f"model {name!r} has no alias {alias!r} (its aliases: {listed}); "
-                            f"set it with registry.set_alias({alias!r}, version)")
+        how = ("promote a version with registry.promote(version)" if alias in MOVED_BY_PROMOTE
+               else f"set it with registry.set_alias({alias!r}, version)")
+        raise RegistryError(f"model {name!r} has no alias {alias!r} (its aliases: {listed}); {how}")
     return known[alias]
 
 
 def set_alias(alias: str, version: int, name: str = MODEL_NAME) -> None:
-    _client().set_registered_model_alias(name, alias, str(version))
+    """Point ``alias`` at ``version``; the champion moves only through promote and rollback."""
+    if alias in MOVED_BY_PROMOTE:
+        raise RegistryError(f"{alias!r} moves only with registry.promote(version) or "
+                            "registry.rollback(), which check the gate and keep the history")
+    _version(version, name)
+    with lock():
+        _client().set_registered_model_alias(name, alias, str(version))
 
 
-def promote(version: int, name: str = MODEL_NAME) -> dict[str, int]:
+def _version(version: int, name: str):
+    """The model version ``version``; a clear error if it was never registered."""
+    from mlflow.exceptions import MlflowException
+
+    with _reading(f"reading version {version} of {name!r}"):
+        try:
+            return _client().get_model_version(name, str(int(version)))
+        except MlflowException as error:
+            if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+    raise RegistryError(f"model {name!r} has no version {version}; registry.versions() lists them")
+
+
+def record_gate(version: int, passed: bool, detail: str = "", name: str = MODEL_NAME) -> None:
+    """Write the gate's verdict on ``version`` (the pipeline does, for every version it judges)."""
+    _version(version, name)
+    client = _client()
+    with lock():
+        client.set_model_version_tag(name, str(version), GATE, "pass" if passed else "fail")
+        client.set_model_version_tag(name, str(version), GATE_DETAIL, str(detail)[:4000])
+
+
+def history(name: str = MODEL_NAME) -> list[int]:
+    """The versions that served as champion, oldest first, ending with the current one."""
+    model = _model(name)
+    if model is None:
+        return []
+    if HISTORY in model.tags:
+        return [int(v) for v in json.loads(model.tags[HISTORY])]
+    # A store from before the history was kept: what the aliases still say.
+    return [int(model.aliases[a]) for a in (PREVIOUS, CHAMPION) if a in model.aliases]
+
+
+def _refusal(version: int, name: str) -> str | None:
+    """Why ``version`` may not be promoted without an override (with what to do), or None."""
+    tags = _version(version, name).tags
+    exception = "registry.promote(version, override='why') to record an exception"
+    if ROLLED_BACK in tags:
+        return (f"version {version} was rolled back ({tags[ROLLED_BACK]}); "
+                f"promote it again only with {exception}")
+    if tags.get(GATE) == "pass":
+        return None
+    why = ("has no gate verdict" if GATE not in tags
+           else f"did not pass the gate ({tags.get(GATE_DETAIL) or tags[GATE]})")
+    return f"version {version} {why}; promote it through the pipeline, or give {exception}"
+
+
+def _move_champion(chain: list[int], name: str) -> dict[str, int]:
+    """Point champion (and previous) at the end of ``chain`` and store ``chain`` as the history."""
+    client = _client()
+    client.set_registered_model_tag(name, HISTORY, json.dumps(chain[-HISTORY_KEPT:]))
+    if ROLLED_BACK in _version(chain[-1], name).tags:  # serving again: no longer "rolled back"
+        client.delete_model_version_tag(name, str(chain[-1]), ROLLED_BACK)
+    client.set_registered_model_alias(name, CHAMPION, str(chain[-1]))
+    if len(chain) > 1:
+        client.set_registered_model_alias(name, PREVIOUS, str(chain[-2]))
+    elif PREVIOUS in aliases(name):
+        client.delete_registered_model_alias(name, PREVIOUS)
+    return aliases(name)
+
+
+def promote(version: int, name: str = MODEL_NAME, *, override: str | None = None) -> dict[str, int]:
     """Make ``version`` the champion; the old champion becomes ``previous``.
 
-    Promoting the current champion again changes nothing (idempotent).
-    Returns the aliases after the move.
+    Only a version whose recorded gate verdict is a pass, unless ``override``
+    says why a person promotes it anyway (kept on the version as the tag
+    ``promotion_override``). Promoting the current champion again changes
+    nothing (idempotent). Returns the aliases after the move.
     """
-    known = aliases(name)
-    if known.get(CHAMPION) == int(version):
-        return known
-    if CHAMPION in known:
-        set_alias(PREVIOUS, known[CHAMPION], name)
-    set_alias(CHAMPION, version, name)
-    if known.get(CHALLENGER) == int(version):
-        _client().delete_registered_model_alias(name, CHALLENGER)
-    return aliases(name)
+    version = int(version)
+    if override is not None and not str(override).strip():
+        raise RegistryError("an override needs a reason, e.g. override='hotfix approved by ...'")
+    with lock():
+        known = aliases(name)
+        if known.get(CHAMPION) == version:
+            return known
+        why_not = _refusal(version, name)
+        if why_not and override is None:
+            raise RegistryError(why_not)
+        if override is not None:
+            _client().set_model_version_tag(name, str(version), OVERRIDE, str(override).strip())
+        if known.get(CHALLENGER) == version:
+            _client().delete_registered_model_alias(name, CHALLENGER)
+        return _move_champion([*history(name), version], name)
 
 
 def rollback(name: str = MODEL_NAME) -> dict[str, int]:
-    """Point ``champion`` back at ``previous`` (and ``previous`` at the version rolled back)."""
-    previous = version_of(PREVIOUS, name)
-    current = version_of(CHAMPION, name)
-    set_alias(CHAMPION, previous, name)
-    set_alias(PREVIOUS, current, name)
-    return aliases(name)
+    """Point ``champion`` back at the version that served before it; one step each call.
+
+    The version rolled back is marked (tag ``rolled_back``), so a pipeline
+    that judges it again does not quietly promote it back. With nothing
+    further back, a :class:`RegistryError` says so.
+    """
+    with lock():
+        chain = history(name)
+        current = aliases(name).get(CHAMPION)
+        if current is None:
+            raise RegistryError(f"model {name!r} has no champion to roll back from; "
+                                "promote a version with registry.promote(version)")
+        if chain[-1:] != [current]:
+            raise RegistryError(f"the champion (version {current}) was moved outside "
+                                f"registry.promote, so its history {chain} is not its past; "
+                                "promote the version you want with registry.promote")
+        if len(chain) < 2:
+            raise RegistryError(f"nothing further back: version {current} is the first champion "
+                                f"model {name!r} had; promote another version to replace it")
+        _client().set_model_version_tag(name, str(current), ROLLED_BACK,
+                                        f"replaced by version {chain[-2]} in a rollback")
+        return _move_champion(chain[:-1], name)
 
 
 # --- using a registered model ---------------------------------------------------------

@@ -12,6 +12,13 @@ chapter, ``work/mlflow`` for ``make pipeline`` and ``make mlflow-ui``; never
 the repository. Telemetry is off before mlflow is imported
 (``MLFLOW_DISABLE_TELEMETRY=true``: MLflow 3 otherwise contacts its
 telemetry host on the first tracking call).
+
+Two processes may use one store at once (a schedule and a person both start
+the pipeline). MLflow creates a new store's tables without a lock, so two
+first calls race and one fails on "table runs already exists";
+:func:`use_store` creates the store under :func:`store_lock`, a file lock
+beside the database, which the registry also holds while it registers and
+moves aliases. A store that cannot be read is one line naming the file.
 """
 from __future__ import annotations
 
@@ -29,6 +36,8 @@ os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 
 EXPERIMENT = "loan-default"
 STORE_FILE = "mlflow.db"
+LOCK_SUFFIX = ".lock"
+LOCK_TIMEOUT_S = 300  # registering a model takes about a second; minutes mean a stuck run
 DEFAULT_STORE = WORK_DIR / "mlflow"
 LOCK_FILE = ROOT / "requirements.lock"
 
@@ -42,6 +51,8 @@ def quiet() -> None:
     database tables") off stderr, where a notebook shows it as noise."""
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # It also logs the traceback of a database error it then raises; the caller reports it once.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     # SQLAlchemy's notice about a loader MLflow's store uses: MLflow's to fix, not the reader's.
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="mlflow")
 
@@ -56,25 +67,63 @@ def store_uri(folder: str | Path = DEFAULT_STORE) -> str:
     return f"sqlite:///{folder / STORE_FILE}"
 
 
+def store_lock(database: str | Path):
+    """The file lock beside the SQLite file ``database``: one process at a time creates,
+    registers or moves an alias. Re-entrant in a process (the same lock object per file)."""
+    from filelock import FileLock
+
+    return FileLock(f"{database}{LOCK_SUFFIX}", timeout=LOCK_TIMEOUT_S, is_singleton=True)
+
+
+def broken_store(database: str | Path, error: BaseException) -> str:
+    """The one line that says a store cannot be read, and what to do about it."""
+    cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return (f"the MLflow store {database} cannot be read ({cause}); restore it from a backup, or "
+            f"move it aside (`mv {database} {database}.broken`) and run again to start an empty one")
+
+
+def store_errors() -> tuple[type[Exception], ...]:
+    """What a store that cannot be read raises: MLflow's, SQLAlchemy's or sqlite3's error, or
+    the file system's (imported when needed: importing MLflow takes seconds)."""
+    import sqlite3
+
+    import sqlalchemy.exc
+    from mlflow.exceptions import MlflowException
+
+    return (MlflowException, sqlalchemy.exc.SQLAlchemyError, sqlite3.Error, OSError)
+
+
 def use_store(folder: str | Path = DEFAULT_STORE, experiment: str = EXPERIMENT) -> str:
     """Point MLflow at the store in ``folder`` and select ``experiment``; returns its id.
 
     Artifacts go to ``folder/artifacts``. Calling it again on the same folder
     reuses the store and the experiment (a rerun never fails on "already exists").
+    A new store's tables and the experiment are created under the store's lock.
     """
     import mlflow
+    from filelock import Timeout
 
     quiet()
     folder = Path(folder).resolve()
-    mlflow.set_tracking_uri(store_uri(folder))
-    mlflow.set_registry_uri(store_uri(folder))
-    client = mlflow.MlflowClient()
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        experiment_id = client.create_experiment(
-            experiment, artifact_location=(folder / "artifacts").as_uri())
-    else:
-        experiment_id = found.experiment_id
+    uri = store_uri(folder)
+    database = folder / STORE_FILE
+    try:
+        with store_lock(database):
+            client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+            found = client.get_experiment_by_name(experiment)  # creates the tracking tables
+            client.search_registered_models(max_results=1)  # and the registry's
+            if found is None:
+                experiment_id = client.create_experiment(
+                    experiment, artifact_location=(folder / "artifacts").as_uri())
+            else:
+                experiment_id = found.experiment_id
+    except Timeout:
+        raise TrackingError(f"another process has held {database}{LOCK_SUFFIX} for "
+                            f"{LOCK_TIMEOUT_S} s; wait for it to finish, then run again") from None
+    except store_errors() as error:
+        raise TrackingError(broken_store(database, error)) from None
+    mlflow.set_tracking_uri(uri)  # only now: a store that cannot be read is never selected
+    mlflow.set_registry_uri(uri)
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
 

@@ -34,6 +34,15 @@ What happens to a batch
 A category never seen in training (a new ``channel``) is a row problem (the
 model would encode it as "none of the known channels" without a word) and is
 also named once at batch level, so that someone decides what it means.
+
+Labels
+------
+Every check above looks at the applications, none at the outcomes. A batch
+whose labels were scrambled (a join on the wrong key, a shifted column) passes
+them all. :func:`check_labels` asks the question they cannot: do the labels
+still relate to the inputs as before? A model whose AUC was recorded must
+rank the new labels about as well, within the sampling error of an AUC on
+that many rows.
 """
 from __future__ import annotations
 
@@ -43,6 +52,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from scipy.stats import norm
+from sklearn.metrics import roc_auc_score
 
 from mlecourse.lender.features import CATEGORIES, CATEGORICAL, INTEGERS, NUMERIC, OPTIONAL, RANGES, RAW_FEATURES, TERMS
 
@@ -342,3 +353,71 @@ def _distribution_problems(typed: pd.DataFrame, reference: Reference, policy: Po
             problems.append(_problem("batch", column, "missing far more often than in training", share))
             reasons.append(f"{column} is missing on {share:.0%} of rows, {expected:.1%} in training")
     return reasons
+
+
+# --- the labels ------------------------------------------------------------------------
+
+# How often a sound batch may be refused: the tolerance below is this many standard
+# errors of an AUC (3.1 of them), a rate of false alarms a team chooses, not a distance in AUC.
+LABEL_FALSE_ALARM = 0.001
+
+
+@dataclass(frozen=True)
+class LabelCheck:
+    """The outcome of :func:`check_labels`: ``auc`` on the new labels against ``floor``."""
+    passed: bool
+    auc: float
+    floor: float
+    recorded: float | None  # the AUC recorded before; None: judged against chance (0.5)
+    rows: int
+    standard_errors: float
+
+    def __str__(self) -> str:
+        if math.isnan(self.auc):
+            return f"nothing: {self.rows:,} rows hold one outcome only, so no AUC can be measured"
+        against = ("above chance (0.5)" if self.recorded is None
+                   else f"below the recorded {self.recorded:.3f}")
+        return (f"AUC {self.auc:.3f} on {self.rows:,} rows; floor {self.floor:.3f}, "
+                f"{self.standard_errors:.1f} standard errors {against}")
+
+
+def auc_standard_error(auc: float, positives: int, negatives: int) -> float:
+    """The standard error of an AUC measured on ``positives`` and ``negatives`` rows.
+
+    Hanley and McNeil (1982): the AUC is a Mann-Whitney statistic, and its
+    variance follows from the AUC itself and the two counts.
+    """
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc ** 2)
+                + (negatives - 1) * (q2 - auc ** 2)) / (positives * negatives)
+    return math.sqrt(max(variance, 0.0))
+
+
+def check_labels(labels, scores, recorded_auc: float | None = None,
+                 false_alarm: float = LABEL_FALSE_ALARM) -> LabelCheck:
+    """Do ``labels`` still relate to the inputs as they did when ``recorded_auc`` was measured?
+
+    ``scores`` come from a model whose AUC was ``recorded_auc`` (rows with a
+    missing score are left out). The new AUC may fall below the recorded one
+    by sampling error only. With nothing recorded (``None``), the weaker
+    question is asked: do the scores rank the labels better than chance?
+    """
+    y = np.asarray(labels, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    keep = np.isfinite(s) & np.isfinite(y)
+    y, s = y[keep], s[keep]
+    positives = int((y == 1).sum())
+    negatives = len(y) - positives
+    z = float(norm.isf(false_alarm))
+    recorded = None if recorded_auc is None else float(recorded_auc)
+    if positives == 0 or negatives == 0:  # no AUC to measure: the labels cannot be right
+        return LabelCheck(False, float("nan"), float("nan"), recorded, len(y), z)
+    auc = float(roc_auc_score(y, s))
+    if recorded is None:
+        # Chance is exact; only the new AUC varies: its error under "labels unrelated".
+        floor = 0.5 + z * auc_standard_error(0.5, positives, negatives)
+    else:
+        # Two estimates of the same AUC, each with the error of this many rows (the recorded
+        # one's rows are not at hand): their difference has sqrt(2) times one's error.
+        floor = recorded - z * math.sqrt(2) * auc_standard_error(recorded, positives, negatives)
+    return LabelCheck(bool(auc >= floor), auc, float(floor), recorded, len(y), z)
