@@ -1,7 +1,7 @@
 # The loan-default model service: one model directory, served by uvicorn on port 8000.
 #
 # Build (from the repository root, after writing the model directory):
-#   python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0
+#   python -m mlecourse.lender.modeling.artifact --out models/loan-default --version 1.0.0
 #   docker build -t loan-default:1.0.0 .
 #   docker run --rm -p 8000:8000 -e MLECOURSE_API_KEY="$(cat my-api-key)" loan-default:1.0.0
 #   curl localhost:8000/health

@@ -132,10 +132,10 @@ bench-service: $(STAMP)  ## the model service before and after hardening (1-64 c
 	$(BIN)/python -m mlecourse.course.bench --service --explain-storm
 
 model: $(STAMP)  ## train the course model into models/loan-default (what the Dockerfile copies)
-	$(BIN)/python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0
+	$(BIN)/python -m mlecourse.lender.modeling.artifact --out models/loan-default --version 1.0.0
 
 models/loan-default/model.json: | $(STAMP)
-	$(BIN)/python -m mlecourse.lender.artifact --out models/loan-default --version 1.0.0
+	$(BIN)/python -m mlecourse.lender.modeling.artifact --out models/loan-default --version 1.0.0
 
 serve: models/loan-default/model.json  ## run the model service on http://127.0.0.1:8000 (Ctrl-C stops it)
 	$(BIN)/python -m mlecourse.lender.service --model-dir models/loan-default --host 127.0.0.1 --port 8000
@@ -144,11 +144,11 @@ alerts:  ## check and unit-test the Prometheus alert rules with promtool (apt-ge
 	cd deploy/prometheus && promtool check rules alerts.yml && promtool test rules alerts_test.yml
 
 model-card: $(STAMP)  ## regenerate docs/model_card.md from the model and its fairness audit
-	$(BIN)/python -m mlecourse.lender.model_card
+	$(BIN)/python -m mlecourse.lender.responsible.model_card
 
 REASON ?= manual
 pipeline: $(STAMP)  ## validate, train, evaluate, gate, register, promote (Dagster; store in work/mlflow)
-	$(BIN)/python -m mlecourse.lender.pipeline --reason "$(REASON)"
+	$(BIN)/python -m mlecourse.lender.mlops.orchestration --reason "$(REASON)"
 
 mlflow-ui: $(STAMP)  ## the MLflow UI over work/mlflow on http://127.0.0.1:5000 (starts in 30-65 s)
 	@mkdir -p work/mlflow
@@ -156,7 +156,7 @@ mlflow-ui: $(STAMP)  ## the MLflow UI over work/mlflow on http://127.0.0.1:5000 
 		--backend-store-uri sqlite:///$(CURDIR)/work/mlflow/mlflow.db --workers 1
 
 bench-scale: $(STAMP)  ## batch scoring, pandas vs a Dask LocalCluster, up to 10 million rows
-	$(BIN)/python -m mlecourse.lender.batch_scoring --rows 10000000
+	$(BIN)/python -m mlecourse.lender.serving.batch_scoring --rows 10000000
 
 clean:  ## remove the built site and caches (keeps .venv)
 	rm -rf _build .pytest_cache

@@ -107,7 +107,7 @@ def site_builds(testrun_uid):
 def tiny_frame():
     """2019-2020 loans, cleaned: enough to train the course's models in about a second."""
     from mlecourse.lender import features
-    from mlecourse.lender.data import load_loans
+    from mlecourse.lender.data.loading import load_loans
 
     clean, _ = features.clean_loans(load_loans())
     return features.split_by_date(clean)[0]
@@ -117,7 +117,7 @@ def tiny_frame():
 def loan_windows():
     """(train 2019-2020, validate 2021), cleaned."""
     from mlecourse.lender import features
-    from mlecourse.lender.data import load_loans
+    from mlecourse.lender.data.loading import load_loans
 
     clean, _ = features.clean_loans(load_loans())
     train, valid, _test = features.split_by_date(clean)
@@ -130,7 +130,7 @@ def course_model(loan_windows):
     model cache (fitted here only if no notebook has stored it yet)."""
     from threadpoolctl import threadpool_limits
 
-    from mlecourse.lender import model_cache
+    from mlecourse.lender.modeling import model_cache
 
     # one OpenMP thread: the suite runs two test processes on two cores, and
     # boosting's threads spinning against each other can make a 1 s fit take 60 s
@@ -143,7 +143,7 @@ def small_model(loan_windows):
     """A quick boosting model (3,000 rows, 10 trees) for tests of the service's plumbing."""
     from threadpoolctl import threadpool_limits
 
-    from mlecourse.lender import model_cache
+    from mlecourse.lender.modeling import model_cache
 
     with threadpool_limits(1):
         return model_cache.trained(loan_windows[0].head(3000), "boosting", max_iter=10)

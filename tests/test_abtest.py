@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mlecourse.lender import abtest, rollout
+from mlecourse.lender.rollout import abtest, strategies
 
 
 def test_assign_arm_is_sticky_by_customer_with_the_requested_share():
@@ -47,7 +47,7 @@ def test_simulated_power_is_alpha_when_there_is_no_effect():
 def test_arms_use_the_router_hash_with_their_own_salt():
     customers = [f"C{i}" for i in range(2000)]
     arms = abtest.assign_arm(customers, share_b=0.5, salt="exp")
-    expected = np.where(rollout.bucket(customers, "exp") < 0.5, "B", "A")
+    expected = np.where(strategies.bucket(customers, "exp") < 0.5, "B", "A")
     np.testing.assert_array_equal(arms, expected)
     other = abtest.assign_arm(customers, share_b=0.5, salt="other")
     assert 0.4 < (arms == other).mean() < 0.6  # another salt: an independent split

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from mlecourse.lender import alerting
+from mlecourse.lender.monitoring import alerting
 
 SERIES = pd.Series([1.0, 2.0, 3.0, 2.5, 9.0, 9.5], index=["2022-01", "2022-02", "2022-03", "2022-04",
                                                        "2023-01", "2023-02"])

@@ -9,7 +9,7 @@ import subprocess
 
 import yaml
 
-from mlecourse.lender import service_metrics
+from mlecourse.lender.serving import metrics
 from mlecourse.paths import ROOT
 
 RULES = ROOT / "deploy" / "prometheus"
@@ -53,4 +53,4 @@ def test_rules_use_the_metrics_the_service_exports():
     for name in ("lender_request_duration_seconds", "lender_requests_total",
                  "lender_predicted_default_probability"):
         assert name in text
-    assert 0.25 in service_metrics.LATENCY_BUCKETS  # the latency SLO's bound is a bucket edge
+    assert 0.25 in metrics.LATENCY_BUCKETS  # the latency SLO's bound is a bucket edge

@@ -8,8 +8,10 @@ import pytest
 import skops.io as sio
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import artifact, features, modeling
-from mlecourse.lender.artifact import ArtifactError
+from mlecourse.lender.data import fingerprints
+from mlecourse.lender import features
+from mlecourse.lender.modeling import artifact, estimators
+from mlecourse.lender.modeling.artifact import ArtifactError
 
 CREATED = "2024-01-01T00:00:00+00:00"
 
@@ -39,43 +41,6 @@ def copy_dir(source, target):
     return target
 
 
-# --- data_fingerprint -----------------------------------------------------------
-
-def test_fingerprint_is_stable_and_ignores_index_and_column_order(data):
-    train = data[0].head(500)
-    first = artifact.data_fingerprint(train)
-    assert len(first) == 64 and int(first, 16) >= 0
-    assert artifact.data_fingerprint(train.copy()) == first
-    assert artifact.data_fingerprint(train.reset_index(drop=True)) == first
-    assert artifact.data_fingerprint(train[train.columns[::-1]]) == first
-
-
-def test_fingerprint_changes_with_one_value_a_row_or_the_order(data):
-    train = data[0].head(500).reset_index(drop=True)
-    base = artifact.data_fingerprint(train)
-    changed = train.copy()
-    changed.loc[3, "annual_income"] = changed.loc[3, "annual_income"] + 0.01
-    assert artifact.data_fingerprint(changed) != base
-    assert artifact.data_fingerprint(train.iloc[:-1]) != base
-    assert artifact.data_fingerprint(train.iloc[::-1]) != base
-
-
-def test_fingerprint_tells_a_float_from_an_int_and_missing_from_zero():
-    a = pd.DataFrame({"x": [1.0, np.nan]})
-    assert artifact.data_fingerprint(a) != artifact.data_fingerprint(pd.DataFrame({"x": [1.0, 0.0]}))
-    assert artifact.data_fingerprint(pd.DataFrame({"x": [1, 2]})) != \
-        artifact.data_fingerprint(pd.DataFrame({"x": [1.0, 2.0]}))
-    # 17 significant digits: two floats that differ in the last bit differ
-    b = pd.DataFrame({"x": [0.1]})
-    c = pd.DataFrame({"x": [np.nextafter(0.1, 1.0)]})
-    assert artifact.data_fingerprint(b) != artifact.data_fingerprint(c)
-
-
-def test_fingerprint_refuses_what_is_not_a_frame():
-    with pytest.raises(TypeError, match="DataFrame"):
-        artifact.data_fingerprint([[1, 2]])
-
-
 # --- round trip -------------------------------------------------------------------
 
 def test_round_trip_gives_the_same_predictions(saved, model, data):
@@ -91,9 +56,9 @@ def test_card_describes_model_data_schema_and_libraries(saved, data):
     assert card["created"] == CREATED
     assert card["estimator"] == "HistGradientBoostingClassifier"
     assert card["threshold"] == pytest.approx(1 / 6)
-    assert card["model_sha256"] == artifact.file_sha256(saved / artifact.MODEL_FILE)
+    assert card["model_sha256"] == fingerprints.file_sha256(saved / artifact.MODEL_FILE)
     td = card["training_data"]
-    assert td["fingerprint"] == artifact.data_fingerprint(train)
+    assert td["fingerprint"] == fingerprints.data_fingerprint(train)
     assert td["rows"] == len(train)
     assert (td["first_date"], td["last_date"]) == ("2019-01-01", "2020-12-31")
     assert td["default_rate"] == pytest.approx(train["defaulted"].mean())
@@ -135,17 +100,17 @@ def test_tampered_model_file_is_refused_naming_the_file(saved, tmp_path):
 
 def test_a_different_model_under_the_same_card_is_refused(saved, tmp_path, data):
     bad = copy_dir(saved, tmp_path / "swapped")
-    other = modeling.train_model(data[0].head(2000), "logistic")
+    other = estimators.train_model(data[0].head(2000), "logistic")
     sio.dump(other, bad / artifact.MODEL_FILE)
     with pytest.raises(ArtifactError, match="model.skops"):
         artifact.load_model(bad)
 
 
 def test_fingerprint_mismatch_is_refused(saved, data):
-    model, card = artifact.load_model(saved, expected_fingerprint=artifact.data_fingerprint(data[0]))
+    model, card = artifact.load_model(saved, expected_fingerprint=fingerprints.data_fingerprint(data[0]))
     assert card["version"] == "1.2.3"
     with pytest.raises(ArtifactError, match=r"model\.json.*fingerprint mismatch"):
-        artifact.load_model(saved, expected_fingerprint=artifact.data_fingerprint(data[1]))
+        artifact.load_model(saved, expected_fingerprint=fingerprints.data_fingerprint(data[1]))
 
 
 def test_untrusted_type_is_refused_even_with_a_matching_hash(tmp_path):
@@ -153,7 +118,7 @@ def test_untrusted_type_is_refused_even_with_a_matching_hash(tmp_path):
     bad.mkdir()
     sio.dump(artifact.RunsCodeOnLoad(), bad / artifact.MODEL_FILE)
     card = {"name": "x", "version": "1", "training_data": {}, "features": {},
-            "model_sha256": artifact.file_sha256(bad / artifact.MODEL_FILE)}
+            "model_sha256": fingerprints.file_sha256(bad / artifact.MODEL_FILE)}
     (bad / artifact.CARD_FILE).write_text(json.dumps(card))
     with pytest.raises(ArtifactError, match=r"model\.skops.*RunsCodeOnLoad"):
         artifact.load_model(bad)
@@ -164,7 +129,7 @@ def test_a_pickle_renamed_to_skops_is_refused_without_running_it(tmp_path):
     bad.mkdir()
     (bad / artifact.MODEL_FILE).write_bytes(pickle.dumps(artifact.RunsCodeOnLoad()))
     card = {"name": "x", "version": "1", "training_data": {}, "features": {},
-            "model_sha256": artifact.file_sha256(bad / artifact.MODEL_FILE)}
+            "model_sha256": fingerprints.file_sha256(bad / artifact.MODEL_FILE)}
     (bad / artifact.CARD_FILE).write_text(json.dumps(card))
     before = len(artifact.MARKS)
     with pytest.raises(ArtifactError, match="not a readable skops file"):
@@ -193,7 +158,7 @@ def test_trusted_types_cover_the_three_model_families(data, tmp_path):
     small = {"logistic": {}, "tree": {}, "boosting": {"max_iter": 10}}
     for kind, params in small.items():
         with threadpool_limits(1):
-            fitted = modeling.train_model(data[0].head(3000), kind, **params)
+            fitted = estimators.train_model(data[0].head(3000), kind, **params)
         directory = artifact.save_model(fitted, tmp_path / kind, version="1",
                                         train_frame=data[0].head(3000), metrics={})
         loaded, _ = artifact.load_model(directory)
@@ -213,7 +178,7 @@ def test_pickle_runs_code_while_loading(capsys):
 
 def test_skops_refuses_the_same_payload():
     data = sio.dumps(artifact.RunsCodeOnLoad())
-    assert sio.get_untrusted_types(data=data) == ["mlecourse.lender.artifact.RunsCodeOnLoad"]
+    assert sio.get_untrusted_types(data=data) == ["mlecourse.lender.modeling.artifact.RunsCodeOnLoad"]
     before = len(artifact.MARKS)
     with pytest.raises(Exception, match="Untrusted types"):
         sio.loads(data)
@@ -225,7 +190,7 @@ def test_demo_reports_both_sides(capsys):
     assert capsys.readouterr().out == ""
     assert demo["pickle_ran"] is True
     assert demo["pickle_result"] == "this ran while loading"
-    assert demo["skops_untrusted"] == ["mlecourse.lender.artifact.RunsCodeOnLoad"]
+    assert demo["skops_untrusted"] == ["mlecourse.lender.modeling.artifact.RunsCodeOnLoad"]
     assert "UntrustedTypesFoundException" in demo["skops_refusal"]
     artifact.pickle_runs_code_demo(verbose=True)
     assert "this ran while loading" in capsys.readouterr().out

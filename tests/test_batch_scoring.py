@@ -1,7 +1,8 @@
 """Batch scoring: pandas and a Dask LocalCluster give the same numbers from the same chunks."""
 import pytest
 
-from mlecourse.lender import batch_scoring, features
+from mlecourse.lender import features
+from mlecourse.lender.serving import batch_scoring
 
 
 def test_plan_covers_the_rows_exactly():

@@ -37,7 +37,7 @@ def test_an_unknown_notebook_gets_one_line_saying_what_to_give():
 
 
 def test_bench_service_hands_its_options_to_the_load_test(monkeypatch, capsys):
-    from mlecourse.lender import loadtest
+    from mlecourse.lender.serving import loadtest
 
     seen = []
     monkeypatch.setattr(loadtest, "main", lambda argv: seen.append(argv) or 0)

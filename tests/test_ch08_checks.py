@@ -4,7 +4,7 @@ import pytest
 
 from mlecourse.checks import grade
 from mlecourse.checks import ch08_ethics as ch8
-from mlecourse.lender import privacy
+from mlecourse.lender.responsible import privacy
 
 
 def outcome(ex_id, answer):

@@ -17,8 +17,8 @@ import pytest
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import roc_auc_score
 
-from mlecourse.lender import loans as spec
-from mlecourse.lender.data import (CHECKSUMS_FILE, LOANS_FILE, DataFileError, data_files, labels_known_at,
+from mlecourse.lender.data import loans as spec
+from mlecourse.lender.data.loading import (CHECKSUMS_FILE, LOANS_FILE, DataFileError, data_files, labels_known_at,
                             load_loans, read_checksums, verify_checksums, write_checksums,
                             write_loans)
 from mlecourse.paths import DATA_DIR

@@ -4,7 +4,7 @@ Two tests hold it to that. The first computes every figure the datasheet
 states and requires each, formatted as the page prints it, to be on the page.
 The second reads every number on the page and requires each to come from one
 of those computed facts or from a parameter of the generator
-(``lender/loans.py``): a number typed by hand, or left stale by a change to the
+(``lender/data/loans.py``): a number typed by hand, or left stale by a change to the
 data, fails with the number named.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mlecourse.lender import loans as spec
-from mlecourse.lender.data import labels_known_at, load_loans
+from mlecourse.lender.data import loans as spec
+from mlecourse.lender.data.loading import labels_known_at, load_loans
 from mlecourse.paths import DATA_DIR, ROOT
 
 DATASHEET = DATA_DIR / "README.md"
@@ -219,7 +219,8 @@ def proxy(loans) -> list[str]:
 
 def proxies_in_the_model() -> list[str]:
     """Which of the course model's inputs carry the group (trained 2019-2020, measured on 2022)."""
-    from mlecourse.lender import fairness, features
+    from mlecourse.lender import features
+    from mlecourse.lender.responsible import fairness
 
     clean, _ = features.clean_loans(load_loans())
     train, _valid, test = features.split_by_date(clean)
@@ -311,7 +312,7 @@ def numbers(text: str) -> list[str]:
 
 def generator_parameters() -> set[str]:
     """Every number written in the generator's source, as written and as a percentage."""
-    source = (ROOT / "src" / "mlecourse" / "lender" / "loans.py").read_text()
+    source = (ROOT / "src" / "mlecourse" / "lender" / "data" / "loans.py").read_text()
     found = set()
     for literal in re.findall(r"(?<![\w.])\d[\d_]*(?:\.\d+)?(?:e-?\d+)?", source):
         value = float(literal.replace("_", ""))

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlecourse.lender import artifact, service, serving
+from mlecourse.lender.modeling import artifact
+from mlecourse.lender.service import __main__ as service_command
+from mlecourse.lender.service import compose
+from mlecourse.lender.serving import api
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -85,7 +88,7 @@ def test_parser_handles_continuations_and_comments():
 
 @pytest.fixture(scope="module")
 def app_paths():
-    app = service.create_app(model=None, metadata={"version": "test"})
+    app = compose.create_app(model=None, metadata={"version": "test"})
     return {*app.openapi()["paths"], "/metrics"}
 
 
@@ -117,19 +120,19 @@ def test_dependencies_install_from_the_lock_with_hashes(docker):
 
 def test_the_command_runs_the_service_module_with_valid_arguments(cmd, docker):
     assert cmd[:3] == ["python", "-m", "mlecourse.lender.service"]
-    assert importlib.util.find_spec("mlecourse.lender.service") is not None
-    args = service.build_parser().parse_args(cmd[3:])
+    assert importlib.util.find_spec("mlecourse.lender.service.compose") is not None
+    args = service_command.build_parser().parse_args(cmd[3:])
     assert args.port == PORT and args.host == "0.0.0.0"
     # the package is importable in the image: on PYTHONPATH, and copied there
     env = env_vars(docker)
     workdir = only(docker, "WORKDIR")
     copies = dict(rest.split() for k, rest in docker if k == "COPY")
     assert copies["src/"] == "./src/" and env["PYTHONPATH"] == f"{workdir}/src"
-    assert (ROOT / "src" / "mlecourse" / "lender" / "service.py").is_file()
+    assert (ROOT / "src" / "mlecourse" / "lender" / "service" / "__main__.py").is_file()
 
 
 def test_the_model_directory_is_the_one_the_artifact_cli_writes(cmd, docker):
-    model_dir = service.build_parser().parse_args(cmd[3:]).model_dir
+    model_dir = service_command.build_parser().parse_args(cmd[3:]).model_dir
     workdir = only(docker, "WORKDIR")
     copies = dict(rest.split() for k, rest in docker if k == "COPY")
     source = next(src for src, dst in copies.items() if f"{workdir}/{dst.strip('./').rstrip('/')}" == str(model_dir))
@@ -186,11 +189,11 @@ def test_probes_hit_the_health_routes_on_the_app_port(container, app_paths, prob
     assert resolve_port(container, check["port"]) == PORT
     # the probe's Host is one the service answers (the Host check would refuse the pod's IP)
     host = {h["name"]: h["value"] for h in check.get("httpHeaders", [])}.get("Host")
-    assert host in serving.auth.LOOPBACK_HOSTS
+    assert host in api.auth.LOOPBACK_HOSTS
 
 
 def test_the_pod_reads_its_api_key_from_a_secret_file(manifest, container):
-    args = service.build_parser().parse_args(container["args"][3:])
+    args = service_command.build_parser().parse_args(container["args"][3:])
     assert args.host == "0.0.0.0" and args.port == PORT and args.rate_limit > 0
     mounts = {m["name"]: m for m in container["volumeMounts"]}
     volumes = {v["name"]: v for v in manifest["Deployment"]["spec"]["template"]["spec"]["volumes"]}
@@ -202,8 +205,8 @@ def test_the_pod_reads_its_api_key_from_a_secret_file(manifest, container):
 
 def test_the_container_cannot_start_open_on_all_interfaces(cmd, monkeypatch, caplog, tmp_path):
     """The image's command listens on 0.0.0.0: without a key, it refuses to start."""
-    monkeypatch.delenv(serving.auth.API_KEY_ENV, raising=False)
-    assert service.main(cmd[3:]) == 2
+    monkeypatch.delenv(api.auth.API_KEY_ENV, raising=False)
+    assert service_command.main(cmd[3:]) == 2
     assert "without an API key" in caplog.text
 
 

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from mlecourse.lender import drift
+from mlecourse.lender.monitoring import drift
 
 rng = np.random.default_rng(0)
 REF = rng.normal(0, 1, 5000)

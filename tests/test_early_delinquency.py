@@ -5,8 +5,8 @@ import hashlib
 import pandas as pd
 import pytest
 
-from mlecourse.lender import loans as spec
-from mlecourse.lender.data import load_loans
+from mlecourse.lender.data import loans as spec
+from mlecourse.lender.data.loading import load_loans
 from mlecourse.paths import DATA_DIR
 
 # SHA-256 of the uncompressed text of the 22 original columns, header included,

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
-from mlecourse.lender import evaluation
+from mlecourse.lender.modeling import evaluation
 from mlecourse.lender.business import COSTS, Costs, decision_cost
 
 rng = np.random.default_rng(0)

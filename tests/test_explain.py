@@ -5,8 +5,11 @@ import pytest
 from fastapi.testclient import TestClient
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import business, explain, features, model_cache, reasons, service
-from mlecourse.lender.data import load_loans
+from mlecourse.lender import business, features
+from mlecourse.lender.modeling import model_cache
+from mlecourse.lender.responsible import explain, reasons
+from mlecourse.lender.service import compose
+from mlecourse.lender.data.loading import load_loans
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +77,7 @@ def test_reason_codes_keep_only_what_pushed_towards_refusal():
 @pytest.fixture(scope="module")
 def client(fitted):
     model = fitted[0]
-    app = service.create_app(model, {"version": "9.9.9", "threshold": business.COSTS.threshold})
+    app = compose.create_app(model, {"version": "9.9.9", "threshold": business.COSTS.threshold})
     return TestClient(app)
 
 

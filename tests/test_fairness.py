@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import demographic_parity_difference, true_positive_rate
 
-from mlecourse.lender import fairness
-from mlecourse.lender.fairness import AuditError
+from mlecourse.lender.responsible import fairness
+from mlecourse.lender.responsible.fairness import AuditError
 
 Y = np.array([1, 0, 0, 1, 0, 0, 1, 0, 0, 0])
 REFUSE = np.array([1, 1, 0, 0, 0, 1, 1, 0, 0, 0], bool)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlecourse.lender import loans as spec
+from mlecourse.lender.data import loans as spec
 from mlecourse.lender.business import COSTS, Costs, business_rule, decision_cost
-from mlecourse.lender.data import load_loans
+from mlecourse.lender.data.loading import load_loans
 from mlecourse.lender.features import (CATEGORICAL, CUTS, NUMERIC, RATIOS, RAW_FEATURES, LoanRatios,
                                 build_preprocessor, clean_loans, features_and_target,
                                 monthly_payment, normalise_region, split_by_date)

@@ -1,7 +1,7 @@
 """The promotion gate: every rule, its boundary, and a clear error for a missing metric."""
 import pytest
 
-from mlecourse.lender import gates
+from mlecourse.lender.mlops import gates
 
 CHAMP = {"cost": 266.0, "auc": 0.868, "parity_gap": 0.08, "behaviour_failures": 0}
 

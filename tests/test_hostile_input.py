@@ -1,6 +1,6 @@
 """The service under hostile input, over real HTTP on loopback.
 
-The service is the deployed one (``service.create_app``: /predict, /explain
+The service is the deployed one (``compose.create_app``: /predict, /explain
 and the probes) with an API key configured, and the probes are sent to every
 route its own OpenAPI document lists, so a route added later is attacked
 without anyone adding it here. Each case asserts the status, the size of the
@@ -19,11 +19,15 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import artifact, auth, features, model_cache, service, serving
-from mlecourse.lender import serving_guard as guard
-from mlecourse.lender import serving_limits as limits
-from mlecourse.lender.batcher import MicroBatcher
-from mlecourse.lender.data import load_loans
+from mlecourse.lender import features
+from mlecourse.lender.modeling import artifact, model_cache
+from mlecourse.lender.service import __main__ as service_command
+from mlecourse.lender.service import compose
+from mlecourse.lender.serving import api, auth
+from mlecourse.lender.serving import guard
+from mlecourse.lender.serving import limits
+from mlecourse.lender.serving.batcher import MicroBatcher
+from mlecourse.lender.data.loading import load_loans
 
 REQUIRED = [n for n, s in artifact.feature_schema().items() if not s["nullable"]]
 QUICK_S = 2.0  # "quickly", on a shared two-core machine: the old service took seconds
@@ -45,12 +49,12 @@ def model(data):
 
 @pytest.fixture(scope="module")
 def bodies(data):
-    return [b for b in serving.as_applications(data[1].head(300)) if all(n in b for n in REQUIRED)]
+    return [b for b in api.as_applications(data[1].head(300)) if all(n in b for n in REQUIRED)]
 
 
 @pytest.fixture(scope="module")
 def url(model):
-    with serving.serve(service.create_app(model, {"version": "t"}, api_keys=(KEY,))) as base:
+    with api.serve(compose.create_app(model, {"version": "t"}, api_keys=(KEY,))) as base:
         yield base
 
 
@@ -187,9 +191,9 @@ def test_a_card_that_allows_a_zero_rate_scores_it(model, bodies):
     """An older card (rates from 0) still gets a number, not a 500 or a NaN, for every row of a batch."""
     schema = artifact.feature_schema()
     schema["interest_rate"] = {**schema["interest_rate"], "min": 0.0, "max": 100.0}
-    app = serving.create_app(model, {"version": "old", "features": schema})
+    app = api.create_app(model, {"version": "old", "features": schema})
     batch = [bodies[0], {**bodies[0], "interest_rate": 0.0}, {**bodies[0], "interest_rate": 1e-14}]
-    with serving.serve(app) as base:
+    with api.serve(app) as base:
         response = httpx.post(f"{base}/predict", json={"applications": batch}, timeout=30)
     assert response.status_code == 200
     p = [x["probability_of_default"] for x in response.json()["predictions"]]
@@ -207,9 +211,9 @@ class SlowModel:
 
 
 def test_a_full_queue_sheds_with_503_and_retry_after_while_health_answers(bodies):
-    app = serving.create_app(SlowModel(), {"version": "slow"}, max_batch=2, max_queue_rows=4,
+    app = api.create_app(SlowModel(), {"version": "slow"}, max_batch=2, max_queue_rows=4,
                              max_wait_ms=0)
-    with serving.serve(app) as base:
+    with api.serve(app) as base:
         def one(_):
             with httpx.Client(base_url=base, timeout=30) as c:
                 r = c.post("/predict", json=bodies[0])
@@ -246,8 +250,8 @@ def closed_by_server(sock) -> bool:
 
 @pytest.mark.parametrize("first_request", [False, True])
 def test_idle_connections_are_closed_and_do_not_block_the_service(model, bodies, first_request):
-    app = serving.create_app(model, {"version": "t"})
-    with serving.serve(app, timeout_keep_alive=1, header_timeout=1) as base:
+    app = api.create_app(model, {"version": "t"})
+    with api.serve(app, timeout_keep_alive=1, header_timeout=1) as base:
         host, port = base.removeprefix("http://").split(":")
         idle = [socket.create_connection((host, int(port)), timeout=0.2) for _ in range(100)]
         try:
@@ -271,7 +275,7 @@ def test_idle_connections_are_closed_and_do_not_block_the_service(model, bodies,
 
 def test_a_body_that_stops_arriving_is_a_408(model, bodies, monkeypatch):
     monkeypatch.setattr(limits, "BODY_TIMEOUT_S", 0.5)
-    with serving.serve(serving.create_app(model, {"version": "t"})) as base:
+    with api.serve(api.create_app(model, {"version": "t"})) as base:
         host, port = base.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=10) as s:
             s.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -283,7 +287,7 @@ def test_a_body_that_stops_arriving_is_a_408(model, bodies, monkeypatch):
 
 
 def test_a_client_that_leaves_mid_body_is_logged_as_a_client_abort(model, bodies, caplog):
-    with serving.serve(serving.create_app(model, {"version": "t"}), log_level="info") as base:
+    with api.serve(api.create_app(model, {"version": "t"}), log_level="info") as base:
         host, port = base.removeprefix("http://").split(":")
         with caplog.at_level(logging.INFO):
             with socket.create_connection((host, int(port)), timeout=10) as s:
@@ -292,7 +296,7 @@ def test_a_client_that_leaves_mid_body_is_logged_as_a_client_abort(model, bodies
             time.sleep(0.5)
             with httpx.Client(base_url=base, timeout=10) as c:
                 still_healthy(c, bodies)
-    ours = [r for r in caplog.records if r.name == "mlecourse.lender.serving"]
+    ours = [r for r in caplog.records if r.name == "mlecourse.lender.serving.api"]
     assert any("closed the connection" in r.getMessage() for r in ours)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -446,8 +450,8 @@ def test_explain_sheds_with_503_when_its_pool_is_full_and_health_answers(bodies)
     class SlowExplained(SlowModel):
         pass
 
-    app = service.create_app(SlowExplained(), {"version": "slow"})
-    with serving.serve(app) as base:
+    app = compose.create_app(SlowExplained(), {"version": "slow"})
+    with api.serve(app) as base:
         def one(_):
             with httpx.Client(base_url=base, timeout=60) as c:
                 r = c.post("/explain", json=bodies[0])
@@ -467,8 +471,8 @@ def test_explain_sheds_with_503_when_its_pool_is_full_and_health_answers(bodies)
 
 
 def test_explain_costs_more_than_a_prediction_in_the_rate_limit(model, bodies):
-    app = service.create_app(model, {"version": "t"}, rate_limit=1, burst=25)
-    with serving.serve(app) as base, httpx.Client(base_url=base, timeout=30) as c:
+    app = compose.create_app(model, {"version": "t"}, rate_limit=1, burst=25)
+    with api.serve(app) as base, httpx.Client(base_url=base, timeout=30) as c:
         assert c.post("/explain", json=bodies[0]).status_code == 200  # 20 of the 25
         assert c.post("/explain", json=bodies[0]).status_code == 429
         assert c.post("/predict", json={"applications": bodies[:4]}).status_code == 200
@@ -486,8 +490,8 @@ def test_every_operation_documents_the_guards_answers(http, operations):
 # --- 7. not an open oracle -----------------------------------------------------------
 
 def test_the_rate_limit_counts_applications_per_client(model, bodies):
-    app = serving.create_app(model, {"version": "t"}, rate_limit=1, burst=10)
-    with serving.serve(app) as base, httpx.Client(base_url=base, timeout=10) as c:
+    app = api.create_app(model, {"version": "t"}, rate_limit=1, burst=10)
+    with api.serve(app) as base, httpx.Client(base_url=base, timeout=10) as c:
         assert c.post("/predict", json={"applications": bodies[:10]}).status_code == 200
         refused = c.post("/predict", json=bodies[0])
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
@@ -513,10 +517,10 @@ def test_probabilities_are_rounded_and_the_threshold_is_not_published(http, bodi
 def test_the_command_line_refuses_a_public_address_without_a_key(tmp_path, caplog, monkeypatch):
     monkeypatch.delenv(auth.API_KEY_ENV, raising=False)
     with caplog.at_level(logging.ERROR):
-        assert service.main(["--model-dir", str(tmp_path), "--host", "0.0.0.0"]) == 2
+        assert service_command.main(["--model-dir", str(tmp_path), "--host", "0.0.0.0"]) == 2
     assert "without an API key" in caplog.text
     (tmp_path / "keys").write_text("\n\n")
-    assert service.main(["--model-dir", str(tmp_path), "--api-key-file", str(tmp_path / "keys")]) == 2
+    assert service_command.main(["--model-dir", str(tmp_path), "--api-key-file", str(tmp_path / "keys")]) == 2
     assert "has no key" in caplog.text
 
 
@@ -533,9 +537,9 @@ def test_keys_come_from_a_file_or_the_environment(tmp_path):
 
 def test_micro_batching_gives_predict_proba_on_the_whole_test_year(model, data):
     test = data[2]
-    rows = serving.as_applications(test)
-    expected = model.predict_proba(serving.applications_frame(rows))[:, 1]
-    batcher = MicroBatcher(lambda items: model.predict_proba(serving.applications_frame(items))[:, 1],
+    rows = api.as_applications(test)
+    expected = model.predict_proba(api.applications_frame(rows))[:, 1]
+    batcher = MicroBatcher(lambda items: model.predict_proba(api.applications_frame(items))[:, 1],
                            max_rows=500, max_wait_s=0.001, max_queue_rows=len(rows))
     sizes = np.random.default_rng(0).integers(1, 40, size=len(rows))
     starts = np.concatenate([[0], np.cumsum(sizes)])

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlecourse.lender import loadtest, serving
+from mlecourse.lender.serving import api, loadtest
 
 
 def test_summarise_percentiles_and_sequential_throughput():
@@ -45,14 +45,14 @@ def test_overhead_compares_one_client_service_with_raw():
 
 @pytest.fixture(scope="module")
 def small(small_model, loan_windows):
-    bodies = [b for b in serving.as_applications(loan_windows[1].head(200)) if "age" in b and "loan_amount" in b]
+    bodies = [b for b in api.as_applications(loan_windows[1].head(200)) if "age" in b and "loan_amount" in b]
     return small_model, bodies
 
 
 def test_run_load_records_every_request(small):
     model, bodies = small
     payloads = [bodies[0], {"applications": bodies[:10]}, {**bodies[1], "region": "mars"}]
-    with serving.serve(serving.create_app(model, {"version": "t"})) as url:
+    with api.serve(api.create_app(model, {"version": "t"})) as url:
         result = loadtest.run_load(f"{url}/predict", payloads, concurrency=3, requests=30)
     assert list(result.columns) == list(loadtest.COLUMNS)
     assert len(result) == 30 and result["request"].tolist() == list(range(30))
@@ -63,7 +63,7 @@ def test_run_load_records_every_request(small):
 
 
 def test_run_load_reports_a_refused_connection_as_status_0(small):
-    port = serving.free_port()  # nothing listens there
+    port = api.free_port()  # nothing listens there
     result = loadtest.run_load(f"http://127.0.0.1:{port}/predict", small[1][:1], concurrency=1,
                                requests=2, warmup=0, timeout=2)
     assert result["status"].tolist() == [0, 0] and result["error"].str.contains("Connect").all()
@@ -78,7 +78,7 @@ def test_run_load_refuses_bad_arguments():
 
 def test_raw_predict_timings(small):
     model, bodies = small
-    timings = loadtest.raw_predict_timings(model, serving.applications_frame(bodies[:5]), repeats=7)
+    timings = loadtest.raw_predict_timings(model, api.applications_frame(bodies[:5]), repeats=7)
     assert timings.shape == (7,) and (timings > 0).all()
 
 
@@ -96,17 +96,17 @@ def test_speedups_compare_after_with_before_at_each_level():
 
 
 def test_health_probe_runs_in_its_own_process_and_counts_failures(small):
-    with serving.serve(serving.create_app(small[0], {"version": "t"})) as url:
+    with api.serve(api.create_app(small[0], {"version": "t"})) as url:
         with loadtest.health_probe(url, every_s=0.02) as probes:
             time.sleep(1.0)
     assert len(probes) > 0, "no probe ran"
     assert all(p is not None and p > 0 for p in probes)
-    with loadtest.health_probe(f"http://127.0.0.1:{serving.free_port()}", every_s=0.02) as dead:
+    with loadtest.health_probe(f"http://127.0.0.1:{api.free_port()}", every_s=0.02) as dead:
         time.sleep(1.0)
     assert len(dead) > 0 and all(p is None for p in dead)
 
 
 def test_checkout_src_writes_an_earlier_commit(tmp_path):
     src = loadtest.checkout_src(loadtest.BEFORE_REF, tmp_path)
-    old = (src / "mlecourse" / "lender" / "serving.py").read_text()
+    old = (src / "mlecourse" / "lender" / "serving.py").read_text()  # that commit's layout
     assert "def create_app" in old and "MicroBatcher" not in old

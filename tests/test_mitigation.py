@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlecourse.lender import mitigation
-from mlecourse.lender.mitigation import PolicyError
+from mlecourse.lender.responsible import mitigation
+from mlecourse.lender.responsible.mitigation import PolicyError
 
 
 def test_reweighing_makes_group_and_outcome_independent():
@@ -46,7 +46,7 @@ def test_an_impossible_policy_says_what_is_possible():
 
 
 def test_true_records_undo_the_penalty_for_the_minority_only():
-    from mlecourse.lender import loans
+    from mlecourse.lender.data import loans
 
     world = loans.simulate()
     sample = world.sample(2000, random_state=0)[["application_id", "credit_score", "ethnicity"]]

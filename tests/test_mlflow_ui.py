@@ -6,11 +6,12 @@ import time
 
 import httpx
 
-from mlecourse.lender import serving, tracking
+from mlecourse.lender.mlops import tracking
+from mlecourse.lender.serving import api
 
 
 def test_the_mlflow_server_answers(tmp_path):
-    port = serving.free_port()
+    port = api.free_port()
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true",
            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),

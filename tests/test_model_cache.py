@@ -5,7 +5,9 @@ import shutil
 import numpy as np
 import pytest
 
-from mlecourse.lender import data, features, model_cache, modeling
+from mlecourse.lender import features
+from mlecourse.lender.data import loading
+from mlecourse.lender.modeling import estimators, experiments, model_cache
 
 PARAMS = {"max_iter": 10}
 
@@ -27,14 +29,14 @@ def scores(model, frame):
 
 
 def test_a_cached_model_predicts_exactly_what_a_fresh_fit_predicts(rows, cache, tiny_frame, monkeypatch):
-    fresh = modeling.train_model(rows, "boosting", **PARAMS)
+    fresh = estimators.train_model(rows, "boosting", **PARAMS)
     first = model_cache.trained(rows, "boosting", **PARAMS)
     assert len(list(cache.glob("*.skops"))) == 1
 
     def no_fitting(*args, **kwargs):
         raise AssertionError("fitted again although the cache holds this model")
 
-    monkeypatch.setattr(modeling, "train_model", no_fitting)
+    monkeypatch.setattr(estimators, "train_model", no_fitting)
     again = model_cache.trained(rows, "boosting", **PARAMS)
     for model in (first, again):
         assert np.array_equal(scores(model, tiny_frame), scores(fresh, tiny_frame))
@@ -50,8 +52,8 @@ def test_the_key_changes_with_the_rows_the_settings_and_the_code(rows, monkeypat
     assert model_cache.cache_key(rows, "logistic") != key
     assert model_cache.cache_key(rows, "boosting", **PARAMS) == key
 
-    real = model_cache.inspect.getsource
-    monkeypatch.setattr(model_cache.inspect, "getsource",
+    real = experiments.inspect.getsource
+    monkeypatch.setattr(experiments.inspect, "getsource",
                         lambda module: real(module) + ("# edited" if module is features else ""))
     assert model_cache.cache_key(rows, "boosting", **PARAMS) != key
 
@@ -62,7 +64,7 @@ def test_a_damaged_cache_file_is_fitted_again_and_replaced(rows, cache, tiny_fra
     stored.write_bytes(b"not a skops file")
     model = model_cache.trained(rows, "boosting", **PARAMS)
     assert np.array_equal(scores(model, tiny_frame),
-                          scores(modeling.train_model(rows, "boosting", **PARAMS), tiny_frame))
+                          scores(estimators.train_model(rows, "boosting", **PARAMS), tiny_frame))
     assert stored.read_bytes()[:2] == b"PK"  # a zip again: skops' format
 
 
@@ -77,21 +79,21 @@ def test_off_or_unwritable_still_trains(rows, cache, monkeypatch, tmp_path):
 
 
 def test_the_data_is_parsed_once_and_each_caller_gets_its_own_copy(monkeypatch):
-    first = data.load_loans()
+    first = loading.load_loans()
     calls = []
-    monkeypatch.setattr(data, "_parse", lambda path: calls.append(path))
-    second = data.load_loans()
+    monkeypatch.setattr(loading, "_parse", lambda path: calls.append(path))
+    second = loading.load_loans()
     assert calls == [] and second is not first and second.equals(first)
     second.loc[0, "annual_income"] = -1.0
-    assert data.load_loans().loc[0, "annual_income"] == first.loc[0, "annual_income"] != -1.0
+    assert loading.load_loans().loc[0, "annual_income"] == first.loc[0, "annual_income"] != -1.0
 
 
 def test_a_changed_file_is_checked_and_parsed_again(tmp_path):
-    shutil.copy(data.DATA_DIR / data.LOANS_FILE, tmp_path / data.LOANS_FILE)
-    data.write_checksums(tmp_path)
-    original = data.load_loans(tmp_path / data.LOANS_FILE)
-    data.write_loans(original.head(100), tmp_path / data.LOANS_FILE)
-    with pytest.raises(data.DataFileError, match="has changed or is corrupt"):
-        data.load_loans(tmp_path / data.LOANS_FILE)  # the parse is reused, never the check
-    data.write_checksums(tmp_path)
-    assert len(data.load_loans(tmp_path / data.LOANS_FILE)) == 100
+    shutil.copy(loading.DATA_DIR / loading.LOANS_FILE, tmp_path / loading.LOANS_FILE)
+    loading.write_checksums(tmp_path)
+    original = loading.load_loans(tmp_path / loading.LOANS_FILE)
+    loading.write_loans(original.head(100), tmp_path / loading.LOANS_FILE)
+    with pytest.raises(loading.DataFileError, match="has changed or is corrupt"):
+        loading.load_loans(tmp_path / loading.LOANS_FILE)  # the parse is reused, never the check
+    loading.write_checksums(tmp_path)
+    assert len(loading.load_loans(tmp_path / loading.LOANS_FILE)) == 100

@@ -1,5 +1,5 @@
 """The committed model card is what the generator writes from the model today."""
-from mlecourse.lender import model_card
+from mlecourse.lender.responsible import model_card
 
 
 def test_committed_model_card_matches_the_model():

@@ -5,8 +5,10 @@ chapter does the same through the service)."""
 import pandas as pd
 import pytest
 
-from mlecourse.lender import alerting, drift, loans as spec, model_cache, validation
-from mlecourse.lender.data import load_loans
+from mlecourse.lender.data import loans as spec, validation
+from mlecourse.lender.modeling import model_cache
+from mlecourse.lender.monitoring import alerting, drift
+from mlecourse.lender.data.loading import load_loans
 from mlecourse.lender.features import CATEGORICAL, RAW_FEATURES, clean_loans, split_by_date
 
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from mlecourse.lender import perf_estimation as pe
+from mlecourse.lender.monitoring import perf_estimation as pe
 from mlecourse.lender.business import COSTS, decision_cost
 
 rng = np.random.default_rng(1)

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from mlecourse.lender import gates, pipeline, registry, tracking
-from mlecourse.lender.data import LOANS_FILE, load_loans
+from mlecourse.lender.mlops import gates, orchestration, pipeline, registry, tracking
+from mlecourse.lender.data.loading import LOANS_FILE, load_loans
 from mlecourse.paths import DATA_DIR, ROOT
 
 
@@ -68,11 +68,11 @@ def test_shuffled_labels_are_refused_by_validation_before_the_gate(store):
 def test_make_pipeline_on_a_shuffled_file_stops_in_one_line_even_with_no_champion(tmp_path):
     """The attack as it came: labels shuffled in the file, its checksum updated, `make pipeline`
     (Dagster, in a process of its own) on a new store. The bureau score is the reference."""
-    from mlecourse.lender.data import write_checksums, write_loans
+    from mlecourse.lender.data.loading import write_checksums, write_loans
 
     write_loans(shuffled(load_loans()), tmp_path / LOANS_FILE)
     write_checksums(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "mlecourse.lender.pipeline", "--reason", "shuffled",
+    done = subprocess.run([sys.executable, "-m", "mlecourse.lender.mlops.orchestration", "--reason", "shuffled",
                            "--store", str(tmp_path / "store"), "--data", str(tmp_path / LOANS_FILE)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1 and done.stdout.count("\n") == 1, done.stdout + done.stderr
@@ -94,7 +94,7 @@ def test_a_run_needs_a_reason(store):
 
 
 def test_the_command_line_reports_a_stopped_run_in_one_line(capsys, store):
-    assert pipeline.main(["--plain", "--store", str(store), "--reason", ""]) == 1
+    assert orchestration.main(["--plain", "--store", str(store), "--reason", ""]) == 1
     out = capsys.readouterr().out
     assert out.startswith("pipeline stopped:") and out.count("\n") == 1
 
@@ -105,17 +105,21 @@ def test_gate_rules_reach_the_run(store):
     assert not report.decision.promote and "gap" in str(report.decision)
 
 
-def test_make_pipeline_runs_the_steps_as_dagster_assets(tmp_path):
-    from mlecourse.lender import orchestration
-
+def test_make_pipeline_runs_each_step_as_a_dagster_asset(tmp_path):
+    assets = orchestration.build_assets(pipeline.Settings())
+    assert [a.key.to_user_string() for a in assets] == [
+        "validated_loans", "windows", "champion", "candidate", "candidate_metrics", "gate_decision",
+        "registered_version"]
     report = orchestration.materialise(reason="dagster test", store=tmp_path, kind="logistic")
     assert report.reason == "dagster test" and report.decision.promote
     assert registry.aliases()["champion"] == report.version
+    assert [line.split(":")[0] for line in report.steps[:5]] == ["validate", "labels", "train", "evaluate",
+                                                                 "gate"]
 
 
 def test_two_pipelines_started_together_register_one_version(tmp_path):
     """Two real processes on one fresh store: one registers, the other finds it registered."""
-    command = [sys.executable, "-m", "mlecourse.lender.pipeline", "--plain", "--kind", "logistic",
+    command = [sys.executable, "-m", "mlecourse.lender.mlops.orchestration", "--plain", "--kind", "logistic",
                "--store", str(tmp_path)]
     runs = [subprocess.Popen([*command, "--reason", f"run {n}"], cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for n in (1, 2)]
@@ -137,7 +141,7 @@ def test_a_data_file_failing_its_checksum_stops_in_one_line(tmp_path, capsys, mo
     content = bytearray((data / LOANS_FILE).read_bytes())
     content[len(content) // 2] ^= 0xFF
     (data / LOANS_FILE).write_bytes(bytes(content))
-    code = pipeline.main([*mode, "--store", str(tmp_path / "store"), "--data", str(data / LOANS_FILE)])
+    code = orchestration.main([*mode, "--store", str(tmp_path / "store"), "--data", str(data / LOANS_FILE)])
     out, err = capsys.readouterr()
     assert code == 1 and out.count("\n") == 1 and "Traceback" not in err, out + err
     assert out.startswith("pipeline stopped: data/loans.csv.gz has changed or is corrupt")
@@ -146,7 +150,7 @@ def test_a_data_file_failing_its_checksum_stops_in_one_line(tmp_path, capsys, mo
 
 def test_a_broken_store_stops_in_one_line(tmp_path, capsys):
     (tmp_path / tracking.STORE_FILE).write_bytes(b"not a database " * 100)
-    assert pipeline.main(["--plain", "--store", str(tmp_path)]) == 1
+    assert orchestration.main(["--plain", "--store", str(tmp_path)]) == 1
     out, err = capsys.readouterr()
     assert out.count("\n") == 1 and "Traceback" not in err, out + err
     assert str(tmp_path / tracking.STORE_FILE) in out and "restore it from a backup" in out

@@ -6,9 +6,12 @@ import httpx
 import pandas as pd
 import pytest
 
-from mlecourse.lender import features, predlog, replay, serving, validation
-from mlecourse.lender.data import load_loans
-from mlecourse.lender.modeling import train_model
+from mlecourse.lender import features
+from mlecourse.lender.data import validation
+from mlecourse.lender.monitoring import predlog, replay
+from mlecourse.lender.serving import api
+from mlecourse.lender.data.loading import load_loans
+from mlecourse.lender.modeling.estimators import train_model
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +20,10 @@ def world():
     clean, _ = features.clean_loans(raw)
     train = clean[clean["application_date"] < "2021-01-01"]
     model = train_model(train.sample(3000, random_state=0), "logistic")
-    app = serving.create_app(model, {"version": "1.0.0"})
+    app = api.create_app(model, {"version": "1.0.0"})
     conn = predlog.connect()
     months = ["2022-09", "2022-10"]
-    with serving.serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with api.serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         result = replay.replay(client, raw, conn, months, validation.Reference.from_frame(train), batch_size=300)
         metrics = client.get("/metrics").text
     return {"raw": raw, "conn": conn, "result": result.set_index("month"), "metrics": metrics}
@@ -80,7 +83,7 @@ def test_audit_reports_missing_fields_and_unknown_versions():
 
 def test_two_apps_keep_separate_metrics():
     model = train_model(features.clean_loans(load_loans().head(2000))[0], "logistic")
-    one, two = serving.create_app(model, {"version": "a"}), serving.create_app(model, {"version": "b"})
+    one, two = api.create_app(model, {"version": "a"}), api.create_app(model, {"version": "b"})
     assert one.state.metrics.registry is not two.state.metrics.registry
     from fastapi.testclient import TestClient
     with TestClient(one) as client:
@@ -94,9 +97,9 @@ def test_a_server_fault_is_counted_as_an_error():
     class Broken:
         def predict_proba(self, frame):
             raise RuntimeError("bug")
-    app = serving.create_app(Broken(), {"version": "x"})
+    app = api.create_app(Broken(), {"version": "x"})
     from fastapi.testclient import TestClient
-    body = serving.as_applications(features.clean_loans(load_loans().head(5))[0])[0]
+    body = api.as_applications(features.clean_loans(load_loans().head(5))[0])[0]
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.post("/predict", json=body).status_code == 500
         text = client.get("/metrics").text

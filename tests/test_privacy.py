@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from mlecourse.lender import privacy
-from mlecourse.lender.privacy import PrivacyError
+from mlecourse.lender.responsible import privacy
+from mlecourse.lender.responsible.privacy import PrivacyError
 
 RELEASE = pd.DataFrame({"age": [29, 31, 35, 36, 50, 55],
                         "neighbourhood": ["N01", "N02", "N01", "N03", "N09", "N10"],

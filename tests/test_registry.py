@@ -5,7 +5,9 @@ import sqlite3
 import httpx
 import pytest
 
-from mlecourse.lender import artifact, registry, serving, tracking
+from mlecourse.lender.mlops import registry, tracking
+from mlecourse.lender.modeling import artifact
+from mlecourse.lender.serving import api
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +114,36 @@ def test_load_by_alias_predicts_like_the_model(store, course_model, loan_windows
     assert (pyfunc.predict(X) == course_model.predict_proba(X)[:, 1]).all()
 
 
+def test_a_model_registered_by_older_code_is_refused_in_one_line(tmp_path, store, course_model, loan_windows):
+    """A learner's store from before the stages moved: its logged code imports a module that left.
+
+    Loaded in a process of its own, as a learner's next session would: this one has
+    already run the current copy of the code and would reuse it."""
+    import subprocess
+    import sys
+
+    tracking.use_store(tmp_path / "old")
+    try:
+        folder = artifact.save_model(course_model, tmp_path / "m", version="0.9", train_frame=loan_windows[0],
+                                     metrics={"auc": 0.8}, created="2021-01-01T00:00:00+00:00")
+        registry.set_alias("old", registry.register(folder, key="older-code"))
+    finally:
+        tracking.use_store(store[0])
+    (logged,) = (tmp_path / "old").rglob("registry_model.py")
+    logged.write_text(logged.read_text().replace("from mlecourse.lender.modeling import artifact",
+                                                 "from mlecourse.lender import artifact"))
+    code = ("import sys; from mlecourse.lender.mlops import registry, tracking\n"
+            f"tracking.use_store({str(tmp_path / 'old')!r})\n"
+            "try:\n    registry.load('old')\nexcept registry.RegistryError as e:\n    print(e); sys.exit(3)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 3, done.stderr[-2000:]
+    line = done.stdout.strip()
+    assert "older version of the course's code" in line and "make pipeline" in line and "\n" not in line
+
+
 def test_the_service_starts_from_the_champion_alias(store):
     app = registry.create_app(registry.CHAMPION)
-    with serving.serve(app) as url:
+    with api.serve(app) as url:
         answer = httpx.get(f"{url}/version", timeout=10).json()
     assert answer["version"] == "2.0"
 

@@ -1,5 +1,5 @@
 """Same data, code, lock and seed: the same model. Row order: another model."""
-from mlecourse.lender import reproducibility
+from mlecourse.lender.modeling import reproducibility
 
 
 def test_two_fits_give_the_same_model_digest_and_predictions(loan_windows, course_model):

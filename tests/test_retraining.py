@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlecourse.lender import retraining
+from mlecourse.lender.mlops import retraining
 
 
 def test_should_retrain_gives_its_reasons():

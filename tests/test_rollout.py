@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mlecourse.lender import rollout
+from mlecourse.lender.rollout import strategies
 from mlecourse.lender.features import RAW_FEATURES
 
 
@@ -56,11 +56,11 @@ def by_month(n_per_month: int = 2000, months: int = 8) -> list[pd.DataFrame]:
 
 def test_bucket_is_deterministic_uniform_and_salted():
     keys = [f"A{i}" for i in range(20_000)]
-    first, again = rollout.bucket(keys), rollout.bucket(keys)
+    first, again = strategies.bucket(keys), strategies.bucket(keys)
     np.testing.assert_array_equal(first, again)
     assert first.min() >= 0 and first.max() < 1
     assert stats.kstest(first, "uniform").pvalue > 0.01
-    other = rollout.bucket(keys, salt="another experiment")
+    other = strategies.bucket(keys, salt="another experiment")
     assert abs(np.corrcoef(first, other)[0, 1]) < 0.03
 
 
@@ -68,7 +68,7 @@ def test_bucket_is_deterministic_uniform_and_salted():
 
 def test_router_weights_are_sticky_and_monotone():
     frame = applications(5000)
-    router = rollout.Router(score, shifted, weight=0.0)
+    router = strategies.Router(score, shifted, weight=0.0)
     assert (router.assign(frame["application_id"]) == "stable").all()
     router.weight = 0.05
     small = router.assign(frame["application_id"]) == "candidate"
@@ -87,7 +87,7 @@ def test_router_weights_are_sticky_and_monotone():
 def test_route_serves_every_row_in_order_with_the_right_version():
     frame = applications(500)
     frame.index = [7] * len(frame)  # an index that is not unique must not matter
-    log = rollout.Router(score, shifted, weight=0.3, chunk_size=64).route(frame)
+    log = strategies.Router(score, shifted, weight=0.3, chunk_size=64).route(frame)
     assert len(log) == len(frame) and list(log["key"]) == list(frame["application_id"])
     stable = (log["version"] == "stable").to_numpy()
     np.testing.assert_allclose(log["probability"][stable], score(frame)[stable])
@@ -99,7 +99,7 @@ def test_a_failing_row_does_not_fail_its_neighbours():
     frame = applications(300, seed=3)
     missing = frame["credit_score"].isna().to_numpy()
     assert missing.any() and not missing.all()
-    log = rollout.call_version(needs_score, frame, chunk_size=100)
+    log = strategies.call_version(needs_score, frame, chunk_size=100)
     assert (log["error"] != "").to_numpy().tolist() == missing.tolist()
     assert log["error"][missing].str.contains("credit_score is missing").all()
     np.testing.assert_allclose(log["probability"][~missing], score(frame)[~missing])
@@ -110,34 +110,34 @@ def test_a_failing_row_does_not_fail_its_neighbours():
                                  lambda f: np.full(len(f), 1.5),
                                  lambda f: np.zeros(len(f) + 1)])
 def test_an_answer_that_is_not_a_probability_is_an_error(bad):
-    log = rollout.call_version(bad, applications(10), chunk_size=4)
+    log = strategies.call_version(bad, applications(10), chunk_size=4)
     assert (log["error"] != "").all()
 
 
 # --- canary -----------------------------------------------------------------------
 
 def test_ks_margin_is_the_classical_bound():
-    assert rollout.ks_margin(100, 100) == pytest.approx(1.3581 * math.sqrt(2 / 100), rel=1e-3)
-    assert rollout.ks_margin(0, 10) == math.inf
+    assert strategies.ks_margin(100, 100) == pytest.approx(1.3581 * math.sqrt(2 / 100), rel=1e-3)
+    assert strategies.ks_margin(0, 10) == math.inf
 
 
 def test_a_good_candidate_reaches_all_traffic():
-    log = rollout.run_canary(rollout.Router(score, score), by_month())
+    log = strategies.run_canary(strategies.Router(score, score), by_month())
     assert log["decision"].tolist() == ["promote", "promote", "promote", "complete"]
     assert log["weight"].tolist() == [0.05, 0.25, 0.5, 1.0]
     assert (log["breached"] == "").all()
 
 
 def test_a_shifted_candidate_is_rolled_back_at_the_first_step():
-    router = rollout.Router(score, shifted)
-    log = rollout.run_canary(router, by_month())
+    router = strategies.Router(score, shifted)
+    log = strategies.run_canary(router, by_month())
     assert log["decision"].tolist() == ["rollback"]
     assert "prediction shift" in log["breached"].iloc[0]
     assert router.weight == 0.0
 
 
 def test_a_candidate_that_errors_is_rolled_back():
-    log = rollout.run_canary(rollout.Router(score, needs_score), by_month())
+    log = strategies.run_canary(strategies.Router(score, needs_score), by_month())
     assert log["decision"].iloc[-1] == "rollback"
     assert "error rate" in log["breached"].iloc[-1]
     assert log["error_rate"].iloc[-1] > 0.01
@@ -148,20 +148,20 @@ def test_a_slow_candidate_breaches_latency_but_a_slow_machine_does_not():
         time.sleep(0.03)
         return score(frame)
 
-    guards = rollout.Guards(max_p95_ms=10)
-    log = rollout.run_canary(rollout.Router(score, slow, chunk_size=500), by_month(1000), guards=guards)
+    guards = strategies.Guards(max_p95_ms=10)
+    log = strategies.run_canary(strategies.Router(score, slow, chunk_size=500), by_month(1000), guards=guards)
     # Slow in two batches running: held once to confirm, then rolled back.
     assert log["decision"].tolist() == ["hold", "rollback"]
     assert log["breached"].tolist() == ["latency", "latency"] and log["weight"].tolist() == [0.05, 0.05]
     # Both versions equally slow: above the objective, but not slower than stable.
-    log = rollout.run_canary(rollout.Router(slow, slow, chunk_size=500), by_month(1000), guards=guards)
+    log = strategies.run_canary(strategies.Router(slow, slow, chunk_size=500), by_month(1000), guards=guards)
     assert log["decision"].iloc[-1] == "complete"
 
 
 def test_too_little_traffic_holds_instead_of_promoting():
     tiny = [applications(100, seed=m) for m in range(3)]
-    log = rollout.run_canary(rollout.Router(score, score), tiny,
-                             guards=rollout.Guards(min_requests=30))
+    log = strategies.run_canary(strategies.Router(score, score), tiny,
+                             guards=strategies.Guards(min_requests=30))
     assert log["decision"].tolist() == ["hold"] * 3
     assert log["next_weight"].tolist() == [0.05] * 3
 
@@ -171,33 +171,33 @@ def test_noise_alone_does_not_roll_back_a_good_candidate():
     rollbacks = 0
     for seed in range(10):
         traffic = [applications(600, seed=10 * seed + m) for m in range(5)]
-        log = rollout.run_canary(rollout.Router(score, score, salt=f"s{seed}"), traffic,
-                                 guards=rollout.Guards(min_requests=10))
+        log = strategies.run_canary(strategies.Router(score, score, salt=f"s{seed}"), traffic,
+                                 guards=strategies.Guards(min_requests=10))
         rollbacks += int((log["decision"] == "rollback").any())
     assert rollbacks <= 1
 
 
 def test_run_canary_accepts_labelled_batches_and_rejects_bad_steps():
     traffic = {"2023-01": applications(2000, 1), "2023-02": applications(2000, 2)}
-    log = rollout.run_canary(rollout.Router(score, score), traffic, steps=(0.5, 1.0))
+    log = strategies.run_canary(strategies.Router(score, score), traffic, steps=(0.5, 1.0))
     assert log["batch"].tolist() == ["2023-01", "2023-02"]
     for steps in [(0.1, 0.5), (0.0, 1.0), ()]:
         with pytest.raises(ValueError):
-            rollout.run_canary(rollout.Router(score, score), traffic, steps=steps)
+            strategies.run_canary(strategies.Router(score, score), traffic, steps=steps)
     with pytest.raises(ValueError):
-        rollout.run_canary(rollout.Router(score), traffic)
+        strategies.run_canary(strategies.Router(score), traffic)
 
 
 def test_next_step():
-    assert rollout.next_step(0.0) == 0.05
-    assert rollout.next_step(0.05) == 0.25
-    assert rollout.next_step(0.3) == 0.5
-    assert rollout.next_step(1.0) == 1.0
+    assert strategies.next_step(0.0) == 0.05
+    assert strategies.next_step(0.05) == 0.25
+    assert strategies.next_step(0.3) == 0.5
+    assert strategies.next_step(1.0) == 1.0
 
 
 def test_by_period_splits_by_month_in_date_order():
     frame = applications(1000)
-    months = rollout.by_period(frame)
+    months = strategies.by_period(frame)
     assert list(months) == sorted(months) and sum(map(len, months.values())) == len(frame)
     for label, rows in months.items():
         assert (rows["application_date"].dt.strftime("%Y-%m") == label).all()
@@ -207,7 +207,7 @@ def test_by_period_splits_by_month_in_date_order():
 # --- blue-green ---------------------------------------------------------------------
 
 def test_switch_and_rollback():
-    bg = rollout.BlueGreen(score, shifted)
+    bg = strategies.BlueGreen(score, shifted)
     assert bg.live == "blue" and bg.predict(applications(3))[0] == "blue"
     with pytest.raises(RuntimeError):
         bg.rollback()
@@ -217,7 +217,7 @@ def test_switch_and_rollback():
     with pytest.raises(ValueError):
         bg.switch("purple")
     with pytest.raises(ValueError):
-        rollout.BlueGreen(score, shifted, live="red")
+        strategies.BlueGreen(score, shifted, live="red")
 
 
 def test_switching_under_concurrent_traffic_fails_no_request():
@@ -225,9 +225,9 @@ def test_switching_under_concurrent_traffic_fails_no_request():
         time.sleep(0.002)
         return score(frame)
 
-    bg = rollout.BlueGreen(slowish, slowish)
+    bg = strategies.BlueGreen(slowish, slowish)
     requests = [applications(5, seed=i % 7) for i in range(300)]
-    log = rollout.traffic_during(lambda f: bg.predict(f)[0], requests, bg.switch, concurrency=6)
+    log = strategies.traffic_during(lambda f: bg.predict(f)[0], requests, bg.switch, concurrency=6)
     assert len(log) == 300 and log["ok"].all()
     assert set(log.loc[log["after_action"], "answer"]) == {"green"}
     assert set(log.loc[log["end_s"] < log.attrs["action_start_s"], "answer"]) == {"blue"}
@@ -242,14 +242,14 @@ def test_traffic_during_counts_failed_requests():
             raise ConnectionError("connection refused")
         return "up"
 
-    log = rollout.traffic_during(service, [applications(2)] * 100, down.set, concurrency=3)
+    log = strategies.traffic_during(service, [applications(2)] * 100, down.set, concurrency=3)
     assert len(log) == 100
     assert not log["ok"].all() and log.loc[log["after_action"], "ok"].eq(False).all()
     assert log.loc[~log["ok"], "error"].str.contains("connection refused").all()
 
 
 def test_traffic_during_paces_each_client():
-    log = rollout.traffic_during(lambda f: "ok", [applications(1)] * 20, concurrency=2, interval=0.02)
+    log = strategies.traffic_during(lambda f: "ok", [applications(1)] * 20, concurrency=2, interval=0.02)
     assert log["ok"].all()
     span = log["start_s"].max() - log["start_s"].min()
     assert span >= 0.02 * 9 * 0.9  # 10 requests per client, 20 ms apart
@@ -259,7 +259,7 @@ def test_traffic_during_paces_each_client():
 
 def test_shadow_serves_stable_and_records_the_candidate():
     frames = [applications(50, seed=i) for i in range(6)]
-    with rollout.Shadow(score, needs_score) as shadow:
+    with strategies.Shadow(score, needs_score) as shadow:
         answers = [shadow.predict(f) for f in frames]  # needs_score fails: users never see it
         log = shadow.results()
     for frame, answer in zip(frames, answers):
@@ -268,7 +268,7 @@ def test_shadow_serves_stable_and_records_the_candidate():
     assert list(log["key"]) == [k for f in frames for k in f["application_id"]]
     failed = log["candidate_error"] != ""
     assert failed.any() and log.loc[failed, "candidate"].isna().all()
-    summary = rollout.compare_shadow(log, threshold=0.5)
+    summary = strategies.compare_shadow(log, threshold=0.5)
     assert summary["requests"] == 300 and summary["candidate_errors"] == failed.sum()
     assert summary["decision_agreement"] == 1.0 and summary["correlation"] == pytest.approx(1.0)
 
@@ -277,12 +277,12 @@ def test_compare_shadow_measures_disagreement():
     frame = applications(400)
     log = pd.DataFrame({"key": frame["application_id"], "stable": score(frame),
                         "candidate": shifted(frame), "candidate_error": ""})
-    summary = rollout.compare_shadow(log, threshold=0.5)
+    summary = strategies.compare_shadow(log, threshold=0.5)
     expected = ((score(frame) > 0.5) == (shifted(frame) > 0.5)).mean()
     assert summary["decision_agreement"] == pytest.approx(expected)
     assert summary["refusal_rate_candidate"] > summary["refusal_rate_stable"]
     with pytest.raises(ValueError):
-        rollout.compare_shadow(log.iloc[:0], threshold=0.5)
+        strategies.compare_shadow(log.iloc[:0], threshold=0.5)
 
 
 # --- versions ---------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def test_compare_shadow_measures_disagreement():
 def test_records_are_json_ready():
     frame = applications(3)
     frame["credit_score"] = [np.nan, 640.0, 700.0]
-    rows = rollout.records(frame)
+    rows = strategies.records(frame)
     assert set(rows[1]) == set(RAW_FEATURES)
     assert set(rows[0]) == set(RAW_FEATURES) - {"credit_score"}  # missing: left out
     assert isinstance(rows[1]["age"], int) and isinstance(rows[1]["loan_amount"], float)
@@ -309,7 +309,7 @@ def test_http_predictor_posts_a_batch_and_raises_on_errors():
             {"probability_of_default": 0.25, "decision": "refuse"} for _ in body["applications"]]})
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    predict = rollout.http_predictor("http://service/", client=client)
+    predict = strategies.http_predictor("http://service/", client=client)
     np.testing.assert_allclose(predict(applications(2)), [0.25, 0.25])
     assert set(seen[0]["applications"][0]) == set(RAW_FEATURES)
     with pytest.raises(httpx.HTTPStatusError):
@@ -325,8 +325,8 @@ def test_one_stalled_batch_holds_the_canary_instead_of_rolling_a_good_version_ba
             time.sleep(0.03)
         return score(frame)
 
-    guards = rollout.Guards(max_p95_ms=10)
-    log = rollout.run_canary(rollout.Router(score, stalls_once, chunk_size=5000), by_month(1000),
+    guards = strategies.Guards(max_p95_ms=10)
+    log = strategies.run_canary(strategies.Router(score, stalls_once, chunk_size=5000), by_month(1000),
                              guards=guards)
     assert log["decision"].tolist() == ["promote", "hold", "promote", "promote", "complete"]
     assert log["breached"].tolist() == ["", "latency", "", "", ""]
@@ -337,7 +337,7 @@ def test_a_latency_breach_with_another_guard_rolls_back_at_once():
         time.sleep(0.03)
         return shifted(frame)
 
-    log = rollout.run_canary(rollout.Router(score, slow_and_shifted, chunk_size=500), by_month(1000),
-                             guards=rollout.Guards(max_p95_ms=10))
+    log = strategies.run_canary(strategies.Router(score, slow_and_shifted, chunk_size=500), by_month(1000),
+                             guards=strategies.Guards(max_p95_ms=10))
     assert log["decision"].tolist() == ["rollback"]
     assert "latency" in log["breached"].iloc[0] and "prediction shift" in log["breached"].iloc[0]

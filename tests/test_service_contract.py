@@ -10,14 +10,14 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from mlecourse.lender import service
+from mlecourse.lender.service import compose
 
 MAX_EXAMPLES = 60  # per operation
 
 
 @pytest.fixture(scope="module")
 def app(small_model):
-    return service.create_app(small_model, {"version": "contract"})
+    return compose.create_app(small_model, {"version": "contract"})
 
 
 def test_the_service_keeps_its_published_contract(app):

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import artifact, business, features, model_cache, serving
-from mlecourse.lender.data import load_loans
+from mlecourse.lender import business, features
+from mlecourse.lender.modeling import artifact, model_cache
+from mlecourse.lender.serving import api
+from mlecourse.lender.data.loading import load_loans
 
 DECIMALS = 4  # the service rounds probabilities (create_app's probability_decimals)
 REQUIRED = [name for name, spec in artifact.feature_schema().items() if not spec["nullable"]]
@@ -44,7 +46,7 @@ def loaded(model_dir):
 
 @pytest.fixture(scope="module")
 def client(model_dir):
-    with TestClient(serving.create_app_from_dir(model_dir)) as c:
+    with TestClient(api.create_app_from_dir(model_dir)) as c:
         yield c
 
 
@@ -61,7 +63,7 @@ def sample(data):
 
 @pytest.fixture(scope="module")
 def bodies(sample):
-    return serving.as_applications(sample)
+    return api.as_applications(sample)
 
 
 def offline(model, frame):
@@ -126,7 +128,7 @@ def test_the_model_is_loaded_once(model_dir, bodies, monkeypatch):
     calls = []
     real = artifact.load_model
     monkeypatch.setattr(artifact, "load_model", lambda *a, **k: calls.append(1) or real(*a, **k))
-    with TestClient(serving.create_app_from_dir(model_dir)) as c:
+    with TestClient(api.create_app_from_dir(model_dir)) as c:
         for body in bodies[:5]:
             assert c.post("/predict", json=body).status_code == 200
     assert len(calls) == 1
@@ -134,7 +136,7 @@ def test_the_model_is_loaded_once(model_dir, bodies, monkeypatch):
 
 def test_the_card_threshold_drives_the_decision(loaded, bodies):
     model, card = loaded
-    with TestClient(serving.create_app(model, {**card, "threshold": 0.0})) as c:
+    with TestClient(api.create_app(model, {**card, "threshold": 0.0})) as c:
         decisions = {p["decision"] for p in c.post("/predict", json={"applications": bodies[:20]}).json()["predictions"]}
     assert decisions == {"refuse"}
 
@@ -151,7 +153,7 @@ def test_openapi_documents_the_request_body(client):
     schema = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     one, batch = schema["oneOf"]
     assert set(one["required"]) == set(REQUIRED)
-    assert batch["properties"]["applications"]["maxItems"] == serving.MAX_BATCH
+    assert batch["properties"]["applications"]["maxItems"] == api.MAX_BATCH
 
 
 # --- readable errors ----------------------------------------------------------------
@@ -179,8 +181,8 @@ CASES = {  # name: (make the body from a valid one, field, type, words in the me
     "category with other case": (put("channel", "Online"), "channel", "literal_error", "'online'"),
     "extra field": (put("ethnicity", "minority"), "ethnicity", "extra_forbidden", "not permitted"),
     "empty batch": (lambda b: {"applications": []}, "applications", "too_short", "at least 1"),
-    "batch too large": (lambda b: {"applications": [b] * (serving.MAX_BATCH + 1)}, "applications",
-                        "too_many_items", f"at most {serving.MAX_BATCH}"),
+    "batch too large": (lambda b: {"applications": [b] * (api.MAX_BATCH + 1)}, "applications",
+                        "too_many_items", f"at most {api.MAX_BATCH}"),
     "bad item in a batch": (lambda b: {"applications": [b, b, {**b, "age": "x"}]}, "applications.2.age",
                             "int_type", "integer"),
     "batch with an extra key": (lambda b: {"applications": [b], "priority": 1}, "priority",
@@ -219,7 +221,7 @@ def test_invalid_json_is_a_422(client, raw):
 
 
 def test_an_oversized_body_is_a_413(client):
-    response = client.post("/predict", content=b" " * (serving.MAX_BODY_BYTES + 1),
+    response = client.post("/predict", content=b" " * (api.MAX_BODY_BYTES + 1),
                            headers={"content-type": "application/json"})
     assert response.status_code == 413 and "bytes" in response.json()["detail"][0]["msg"]
 
@@ -257,7 +259,7 @@ def mutated_application(draw, valid):
         elif how == "extremes":  # every number at an edge the schema allows: where arithmetic overflows
             for name, spec in SCHEMA.items():
                 if spec["type"] != "category":
-                    high = serving.CEILING if spec["max"] is None else spec["max"]
+                    high = api.CEILING if spec["max"] is None else spec["max"]
                     kind = int if spec["type"] == "integer" else float
                     body[name] = kind(draw(st.sampled_from([spec["min"], high])))
         elif how == "nonfinite":
@@ -332,17 +334,17 @@ def test_no_payload_causes_a_server_error(client, bodies):
 # --- the contract, derived ---------------------------------------------------------
 
 def test_application_model_follows_the_feature_schema():
-    fields = serving.Application.model_fields
+    fields = api.Application.model_fields
     assert list(fields) == list(features.RAW_FEATURES)
     assert {n for n, f in fields.items() if not f.is_required()} == set(features.OPTIONAL)
     schema = {**artifact.feature_schema(), "age": {"type": "integer", "min": 30, "max": 40, "nullable": False}}
-    narrow = serving.application_model(schema)
+    narrow = api.application_model(schema)
     with pytest.raises(ValidationError, match="greater than or equal to 30"):
         narrow.model_validate({**{n: None for n in features.OPTIONAL}, "age": 25})
 
 
 def test_applications_frame_matches_the_training_dtypes(sample, bodies):
-    frame = serving.applications_frame(bodies)
+    frame = api.applications_frame(bodies)
     assert list(frame.columns) == list(features.RAW_FEATURES)
     for name in features.NUMERIC:
         assert frame[name].dtype == "float64"
@@ -354,9 +356,9 @@ def test_applications_frame_matches_the_training_dtypes(sample, bodies):
 # --- over real HTTP on loopback ------------------------------------------------------
 
 def test_serve_on_loopback_answers_and_stops(model_dir, loaded, sample, bodies):
-    app = serving.create_app_from_dir(model_dir)
+    app = api.create_app_from_dir(model_dir)
     expected = offline(loaded[0], sample)
-    with serving.serve(app) as url:
+    with api.serve(app) as url:
         assert url.startswith("http://127.0.0.1:")
         with httpx.Client(base_url=url, timeout=10) as http:
             assert http.get("/health").json() == {"status": "ok"}
@@ -372,17 +374,17 @@ def test_serve_on_loopback_answers_and_stops(model_dir, loaded, sample, bodies):
 
 
 def test_serve_takes_a_given_port_and_two_servers_can_run(model_dir):
-    app = serving.create_app_from_dir(model_dir)
-    port = serving.free_port()
-    with serving.serve(app, port=port) as blue, serving.serve(app) as green:
+    app = api.create_app_from_dir(model_dir)
+    port = api.free_port()
+    with api.serve(app, port=port) as blue, api.serve(app) as green:
         assert blue.endswith(f":{port}") and blue != green
         assert httpx.get(f"{blue}/health").status_code == 200
         assert httpx.get(f"{green}/health").status_code == 200
 
 
 def test_a_loan_term_the_product_does_not_offer_is_refused_by_name():
-    application = dict(serving.as_applications(load_loans().head(1))[0], loan_term_months=13)
+    application = dict(api.as_applications(load_loans().head(1))[0], loan_term_months=13)
     with pytest.raises(ValidationError) as error:
-        serving.Application.model_validate(application)
+        api.Application.model_validate(application)
     assert error.value.errors()[0]["loc"] == ("loan_term_months",)
     assert "36" in error.value.errors()[0]["msg"]

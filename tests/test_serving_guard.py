@@ -7,10 +7,10 @@ import pytest
 from fastapi import APIRouter, Request
 from starlette.testclient import TestClient
 
-from mlecourse.lender import serving
-from mlecourse.lender import serving_guard as guard
-from mlecourse.lender import serving_limits as limits
-from mlecourse.lender.batcher import Overloaded, WorkPool
+from mlecourse.lender.serving import api
+from mlecourse.lender.serving import guard
+from mlecourse.lender.serving import limits
+from mlecourse.lender.serving.batcher import Overloaded, WorkPool
 
 
 @pytest.mark.parametrize("raw,kind,field", [
@@ -81,7 +81,7 @@ def test_a_routers_route_is_guarded_and_charged_its_declared_cost(small_model):
     async def echo(request: Request):
         return {"got": guard.payload(request)}
 
-    app = serving.create_app(small_model, {"version": "t"}, api_keys=("k",), rate_limit=1, burst=10,
+    app = api.create_app(small_model, {"version": "t"}, api_keys=("k",), rate_limit=1, burst=10,
                              routers=[routes])
     with TestClient(app) as client:
         assert client.post("/echo", json={"a": 1}).status_code == 401
@@ -97,9 +97,9 @@ def test_a_routers_route_is_guarded_and_charged_its_declared_cost(small_model):
 
 
 def test_an_unknown_route_is_401_with_keys_and_404_without():
-    with TestClient(serving.create_app(None, {"version": "t"}, api_keys=("k",))) as client:
+    with TestClient(api.create_app(None, {"version": "t"}, api_keys=("k",))) as client:
         assert client.post("/nowhere").status_code == 401
         assert client.post("/nowhere", headers={"x-api-key": "k"}).status_code == 404
-    with TestClient(serving.create_app(None, {"version": "t"})) as client:
+    with TestClient(api.create_app(None, {"version": "t"})) as client:
         assert client.post("/nowhere").status_code == 404
         assert client.get("/predict").status_code == 405

@@ -5,7 +5,9 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mlecourse.lender import artifact, tracking  # noqa: E402
+from mlecourse.lender.data import fingerprints
+from mlecourse.lender.mlops import tracking
+from mlecourse.lender.modeling import artifact# noqa: E402
 from mlecourse.paths import ROOT  # noqa: E402
 
 
@@ -25,7 +27,7 @@ def test_a_run_records_params_metrics_provenance_and_a_plot(store, tiny_frame):
     runs = tracking.runs()
     row = runs.set_index("run_id").loc[run_id]
     assert row["params.C"] == "1.0" and row["metrics.auc"] == 0.8
-    assert row["tags.data_fingerprint"] == artifact.data_fingerprint(tiny_frame)
+    assert row["tags.data_fingerprint"] == fingerprints.data_fingerprint(tiny_frame)
     assert row["tags.lock_sha256"] == tracking.lock_hash() and len(row["tags.lock_sha256"]) == 64
     assert row["tags.git_commit"] != ""
     assert (store / "artifacts").exists()

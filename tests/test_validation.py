@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlecourse.lender import loans as spec
-from mlecourse.lender.data import load_loans
+from mlecourse.lender.data import loans as spec
+from mlecourse.lender.data.loading import load_loans
 from mlecourse.lender.features import CATEGORIES, CATEGORICAL, NUMERIC, RAW_FEATURES, clean_loans, split_by_date
-from mlecourse.lender.validation import (LABEL_FALSE_ALARM, POLICY, PROBLEM_COLUMNS, Policy, Reference,
+from mlecourse.lender.data.validation import (LABEL_FALSE_ALARM, POLICY, PROBLEM_COLUMNS, Policy, Reference,
                                          auc_standard_error, batch_schema, check_labels, validate_batch)
 
 

@@ -11,8 +11,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from mlecourse.lender import loans as spec
-from mlecourse.lender.data import load_loans
+from mlecourse.lender.data import loans as spec
+from mlecourse.lender.data.loading import load_loans
 from . import compare
 from .core import exercise
 from .blank import is_blank

@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mlecourse.lender.business import COSTS, business_rule, decision_cost
-from mlecourse.lender.data import load_loans
+from mlecourse.lender.data.loading import load_loans
 from mlecourse.lender.features import RAW_FEATURES, clean_loans, split_by_date
 from mlecourse.teaching.leakage import EXTRACT_COLUMNS, make_model_with, warehouse_extract
 from . import compare
@@ -654,4 +654,4 @@ def _lower_cases_channel(batch):
 def check_split_batch(answer) -> str:
     compare.function(answer, _batch_cases(), what="split_batch")
     return ("Rows in = rows accepted + rows quarantined, on every batch. "
-            "`mlecourse.lender.validation.validate_batch` follows the same rules, with a report.")
+            "`mlecourse.lender.data.validation.validate_batch` follows the same rules, with a report.")

@@ -14,8 +14,9 @@ from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_sco
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import business, features, modeling
-from mlecourse.lender.data import load_loans
+from mlecourse.lender import business, features
+from mlecourse.lender.modeling import estimators
+from mlecourse.lender.data.loading import load_loans
 from . import compare
 from .blank import is_blank
 from .core import exercise
@@ -228,7 +229,7 @@ def _leak_costs() -> dict[str, dict[str, float]]:
     out = {}
     for name, (fit, check) in {"shuffled": (shuffled_fit, shuffled_check), "time": (past, future)}.items():
         with _one_thread():
-            model = modeling.train_model(fit, "logistic")
+            model = estimators.train_model(fit, "logistic")
         X, y = features.features_and_target(check)
         p = model.predict_proba(X)[:, 1]
         out[name] = {"theory": business.decision_cost(y, p > business.COSTS.threshold),
@@ -244,7 +245,7 @@ def ref_leak() -> dict[str, float]:
           hints=["Keep the cleaned rows applied from 2021-01-01 up to 2023-12-31. The time split is "
                  "`features.split_by_date(recent, cuts=('2023-07-01', '2024-01-01'))`.",
                  "The shuffled split: `train_test_split(recent, test_size=len(future), random_state=0)`.",
-                 "For each split: `modeling.train_model(fit_rows, 'logistic')`, then "
+                 "For each split: `estimators.train_model(fit_rows, 'logistic')`, then "
                  "`business.decision_cost(y, p > business.COSTS.threshold)` on the held-out rows."],
           reference=ref_leak,
           mistakes=[(lambda: {"shuffled": ref_leak()["time"], "time": ref_leak()["shuffled"]}, "swapped"),
@@ -349,15 +350,15 @@ def _training_cases() -> list[compare.Case]:
 
 
 @exercise("4.5", "A training function that beats the rule", workbook=WORKBOOK,
-          hints=["`modeling.make_model(kind)` gives an unfitted pipeline; your function must fit it "
+          hints=["`estimators.make_model(kind)` gives an unfitted pipeline; your function must fit it "
                  "on the rows it receives and return it.",
                  "`features.features_and_target(rows)` gives the X and y to fit on.",
                  "A default decision tree is not enough; compare logistic regression and gradient "
                  "boosting on time-ordered folds of the rows you are given."],
-          reference=lambda: (lambda rows: modeling.train_model(rows, "boosting")),
-          mistakes=[(lambda: (lambda rows: modeling.make_model("boosting")), "not fitted"),
-                    (lambda: (lambda rows: modeling.train_model(rows, "tree")), "the bar is"),
-                    (lambda: (lambda rows: modeling.train_model(pd.concat(_split()[1:3]), "logistic")),
+          reference=lambda: (lambda rows: estimators.train_model(rows, "boosting")),
+          mistakes=[(lambda: (lambda rows: estimators.make_model("boosting")), "not fitted"),
+                    (lambda: (lambda rows: estimators.train_model(rows, "tree")), "the bar is"),
+                    (lambda: (lambda rows: estimators.train_model(pd.concat(_split()[1:3]), "logistic")),
                      "other than the rows")])
 def check_training(answer) -> str:
     with _one_thread():

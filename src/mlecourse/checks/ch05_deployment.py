@@ -2,7 +2,7 @@
 
 The timings of 5.1 are made here from a fixed seed (the workbook loads them
 with ``recorded_timings``), so the check and the learner see the same numbers
-on every machine. The A/B references come from ``mlecourse.lender.abtest``.
+on every machine. The A/B references come from ``mlecourse.lender.rollout.abtest``.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from functools import cache
 import numpy as np
 from scipy import stats
 
-from mlecourse.lender import loans as spec
-from mlecourse.lender.abtest import sample_size_per_arm, two_proportion_test
+from mlecourse.lender.data import loans as spec
+from mlecourse.lender.rollout.abtest import sample_size_per_arm, two_proportion_test
 from . import compare
 from .blank import is_blank
 from .core import exercise
@@ -462,7 +462,7 @@ def _previous_step(weight, step):
 def check_canary(answer) -> str:
     compare.function(answer, _canary_cases(), what="your controller")
     return ("That is the decision a canary controller makes after every step; "
-            "mlecourse.lender.rollout.run_canary makes the same one with a sampling margin on the shift.")
+            "mlecourse.lender.rollout.strategies.run_canary makes the same one with a sampling margin on the shift.")
 
 
 # 5.6 ----------------------------------------------------------------------

@@ -15,10 +15,11 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from mlecourse.lender import alerting, drift, predlog, retraining
-from mlecourse.lender.data import load_loans
+from mlecourse.lender.mlops import retraining
+from mlecourse.lender.monitoring import alerting, drift, predlog
+from mlecourse.lender.data.loading import load_loans
 from mlecourse.lender.features import CATEGORICAL, RAW_FEATURES, clean_loans, split_by_date
-from mlecourse.lender.modeling import train_model
+from mlecourse.lender.modeling.estimators import train_model
 from . import compare
 from .blank import is_blank
 from .core import exercise
@@ -262,7 +263,7 @@ def _exercise_log_path() -> str:
     model = train_model(_train().sample(4000, random_state=0), "logistic")
     year = raw[raw["application_date"].dt.year == 2022].drop_duplicates("application_id")
     year = year[year["age"].between(18, 85)]
-    from mlecourse.lender.serving import as_applications
+    from mlecourse.lender.serving.api import as_applications
     bodies = as_applications(year)
     frame = clean.set_index("application_id").loc[year["application_id"]].reset_index()
     # what the model would have scored had the incident's incomes (in thousands) got through

@@ -12,7 +12,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from mlecourse.lender import artifact
+from mlecourse.lender.data import fingerprints
+from mlecourse.lender.modeling import artifact
 from . import compare
 from .blank import is_blank
 from .compare import Case
@@ -286,7 +287,7 @@ def _no_header(frame):
                  "`hashlib.sha256(names.encode() + hashes.to_numpy().tobytes()).hexdigest()`): "
                  "sorting makes order irrelevant, keeping every hash keeps duplicates."],
           reference=ref_fingerprint,
-          mistakes=[(lambda: artifact.data_fingerprint, "another order"),
+          mistakes=[(lambda: fingerprints.data_fingerprint, "another order"),
                     (lambda: _with_index, "another index"),
                     (lambda: _as_set, "duplicated"),
                     (lambda: _no_header, "renamed")])
@@ -311,7 +312,7 @@ def check_fingerprint(answer) -> str:
     cases = [Case(what, (frame,), verify_against(original, same, what), keep_inputs=True)
              for what, frame, same in _fingerprint_cases()]
     compare.function(answer, cases, what="your fingerprint")
-    return ("Order-free and duplicate-aware. The course's artifact.data_fingerprint keeps row order on "
+    return ("Order-free and duplicate-aware. The course's fingerprints.data_fingerprint keeps row order on "
             "purpose: for the boosting model, order changes the model.")
 
 
@@ -396,7 +397,7 @@ def check_gate(answer) -> str:
     cases = [Case(what, (candidate, champion), verify(expected, what), keep_inputs=True)
              for what, candidate, champion, expected in GATE_CASES]
     compare.function(answer, cases, what="your gate")
-    return "lender/gates.py is the same gate, with every reason reported, not only a verdict."
+    return "lender/mlops/gates.py is the same gate, with every reason reported, not only a verdict."
 
 
 # 7.5 ----------------------------------------------------------------------

@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from mlecourse.lender import business, fairness, features, mitigation, modeling, privacy
-from mlecourse.lender.data import load_loans
+from mlecourse.lender import business, features
+from mlecourse.lender.modeling import estimators
+from mlecourse.lender.responsible import fairness, mitigation, privacy
+from mlecourse.lender.data.loading import load_loans
 from . import compare
 from .blank import is_blank
 from .core import exercise
@@ -30,7 +32,7 @@ def _data():
     loans, _ = features.clean_loans(load_loans())
     train, valid, test = features.split_by_date(loans)
     with threadpool_limits(limits=1):
-        model = modeling.train_model(train, "boosting")
+        model = estimators.train_model(train, "boosting")
     return train, valid, test, model
 
 

@@ -10,7 +10,7 @@ course's budgets for an idle 2-core laptop (on a busy machine, read the CPU
 column and the units). The executed notebooks also go to the book's cache.
 
 ``--service`` times the model service's benchmark (``make bench-service``)
-the same way, around :func:`mlecourse.lender.loadtest.main`.
+the same way, around :func:`mlecourse.lender.serving.loadtest.main`.
 
 ``--book`` (``make bench-book``) times the site as a newcomer builds it: a
 fresh clone of the committed course, ``make book`` there from nothing
@@ -92,7 +92,7 @@ def bench_notebooks(paths) -> int:
 
 
 def bench_service(argv: list[str]) -> int:
-    from mlecourse.lender import loadtest
+    from mlecourse.lender.serving import loadtest
 
     before = calibration.calibrate()
     print(before.line(), flush=True)

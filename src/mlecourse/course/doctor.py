@@ -107,7 +107,7 @@ def check_kernel(executable: str = sys.executable, lookup=kernel_command) -> Fin
 
 
 def check_data() -> Finding:
-    from mlecourse.lender.data import verify_checksums
+    from mlecourse.lender.data.loading import verify_checksums
     problems = verify_checksums()
     return Finding("Data files", not problems, "all checksums match" if not problems else
                    "; ".join(problems), "" if not problems else "`git checkout -- data/` restores them")

@@ -26,7 +26,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from mlecourse.lender import loans as spec
+from mlecourse.lender.data import loans as spec
 
 # What an application carries when it reaches the model. ``ethnicity`` is
 # never a feature; ``neighbourhood`` is left out too, because it is a proxy

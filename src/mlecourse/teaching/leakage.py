@@ -26,7 +26,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
 from mlecourse.lender.features import RAW_FEATURES, build_preprocessor
-from mlecourse.lender.modeling import make_estimator
+from mlecourse.lender.modeling.estimators import make_estimator
 
 KEYS = ("customer_id", "application_date", "outcome_known_date", "defaulted")
 

@@ -1,0 +1,156 @@
+"""Adverse-action reason codes: why an application was refused, in words the applicant can act on.
+
+A lender that refuses credit must tell the applicant the principal reasons
+(in the US, ECOA and Regulation B, 12 CFR 1002.9; the official model forms
+list up to four). The reasons must be the ones the model actually used, and
+say something the applicant can understand: "your debt payments are high for
+your income", not "feature 17".
+
+:func:`reason_codes` takes one applicant's contributions (log-odds per raw
+input, from :func:`mlecourse.lender.responsible.explain.replacement_contributions`),
+keeps the inputs that pushed towards refusal, strongest first, and words
+them. :func:`router` serves them at ``POST /explain`` on the model service,
+behind the service's guard and validated by its own application schema.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from mlecourse.lender import features
+from mlecourse.lender.business import COSTS
+from mlecourse.lender.modeling import openmp
+from mlecourse.lender.responsible import explain
+from mlecourse.lender.serving import api
+from mlecourse.lender.serving.batcher import WorkPool
+
+MAX_REASONS = 4  # Regulation B's sample notices give at most four principal reasons
+
+# One code and one sentence per raw input. Worded as the applicant's
+# situation, so that it says what would change the answer.
+REASONS = {
+    "credit_score": ("R01", "Your credit bureau score is lower than that of most applicants we approve."),
+    "previous_defaults": ("R02", "Your credit history shows one or more previous defaults."),
+    "monthly_debt": ("R03", "Your existing monthly debt payments are high for your income."),
+    "annual_income": ("R04", "Your income is low for the amount and term requested."),
+    "loan_amount": ("R05", "The amount requested is high for your income."),
+    "interest_rate": ("R06", "The interest rate of the loan makes its repayments high."),
+    "loan_term_months": ("R07", "The repayment term requested carries more risk; a different term may change the decision."),
+    "employment_years": ("R08", "Your time in your current job is short."),
+    "employment_type": ("R09", "Your type of employment is associated with less regular income."),
+    "num_credit_lines": ("R10", "Your credit history is short: few credit accounts on file."),
+    "loan_purpose": ("R11", "The purpose of the loan carries more risk."),
+    "home_ownership": ("R12", "Your housing situation carries more risk."),
+    "channel": ("R13", "The channel of the application carries more risk."),
+    "region": ("R14", "The region of the application carries more risk."),
+    "age": ("R15", "Your age band carries more risk in our scoring model."),
+}
+# Inputs a refusal should never be explained by, and a lender should review
+# if the model relies on them: the region is a proxy for a protected group
+# (see the fairness audit), and under Regulation B age may be used only in
+# narrowly defined ways (12 CFR 1002.6(b)(2)). They are reported separately.
+REVIEW = ("region", "age", "channel")
+
+# A typical approved applicant of 2019-2020: the medians and commonest values
+# of the raw inputs among the training applicants the course's model approves
+# (explain.reference_applicant; a test checks these against it).
+TYPICAL_APPROVED = {
+    "age": 42.0, "annual_income": 47_400.0, "employment_years": 5.1, "loan_amount": 9_700.0,
+    "loan_term_months": 36.0, "interest_rate": 10.7, "monthly_debt": 680.0, "credit_score": 689.0,
+    "num_credit_lines": 5.0, "previous_defaults": 0.0, "employment_type": "salaried",
+    "home_ownership": "rent", "region": "north", "channel": "online",
+    "loan_purpose": "debt_consolidation",
+}
+
+
+def reason_codes(contributions: pd.Series, limit: int = MAX_REASONS) -> list[dict]:
+    """The principal reasons of one refusal: inputs with a positive contribution, largest first."""
+    unknown = set(contributions.index) - set(REASONS)
+    if unknown:
+        raise KeyError(f"no reason text for {', '.join(sorted(unknown))}; add it to reasons.REASONS")
+    pushing = contributions[contributions > 0].sort_values(ascending=False, kind="stable")
+    return [{"code": REASONS[name][0], "input": name, "text": REASONS[name][1],
+             "log_odds": round(float(value), 4), "review": name in REVIEW}
+            for name, value in pushing.iloc[:limit].items()]
+
+
+def explain_applications(model, frame: pd.DataFrame, threshold: float = COSTS.threshold,
+                         reference: dict | None = None) -> list[dict]:
+    """Probability, decision and reasons (empty when approved) for each row of ``frame``."""
+    reference = pd.Series(TYPICAL_APPROVED if reference is None else reference, dtype=object)
+    X = frame[list(features.RAW_FEATURES)]
+    probability = model.predict_proba(X)[:, 1]
+    parts = explain.replacement_contributions(model, X, reference)
+    out = []
+    for p, (_, row) in zip(probability, parts.iterrows()):
+        refused = bool(p > threshold)
+        out.append({"probability_of_default": float(p), "decision": "refuse" if refused else "approve",
+                    "reasons": reason_codes(row) if refused else []})
+    return out
+
+
+class Reason(BaseModel):
+    code: str = Field(description="stable code of the reason, e.g. R03")
+    input: str = Field(description="the application field the reason is about")
+    text: str = Field(description="the sentence shown to the applicant")
+    log_odds: float = Field(description="how far this input moved the score towards refusal")
+    review: bool = Field(description="true when the input needs a compliance review before it is given")
+
+
+class Explanation(BaseModel):
+    model_version: str
+    probability_of_default: float
+    decision: str
+    reasons: list[Reason] = Field(description="principal reasons of a refusal, at most four; empty if approved")
+
+
+# One explanation replaces each of the 15 inputs in turn: some twenty model
+# calls. The rate limiter charges it as twenty predictions.
+EXPLAIN_COST = 20
+
+
+def router(model, metadata: dict, *, probability_decimals: int | None = 4, workers: int = 1,
+           max_waiting: int = 4) -> APIRouter:
+    """``POST /explain`` (one application in, an :class:`Explanation` out), for the model service.
+
+    Hand it to ``api.create_app(..., routers=[...])``: the service's guard
+    (key, limits, strict JSON, rate) covers it like every route, and its
+    body is validated by the service's own application schema, so /explain
+    accepts exactly what /predict accepts. The probability is rounded as
+    /predict rounds it (a precise score helps a model thief, not the
+    applicant). The work runs in a bounded pool of ``workers`` threads, with
+    ``max_waiting`` more queued: past that, 503 with ``Retry-After``, so a
+    storm of explanations never starves /health or /predict.
+    """
+    threshold = float((metadata or {}).get("threshold", COSTS.threshold))
+    version = str((metadata or {}).get("version", "unknown"))
+    application = api.application_model((metadata or {}).get("features"))
+    pool = WorkPool(workers=workers, max_waiting=max_waiting, name="explain")
+    limit = openmp.thread_limit(1)
+
+    def explain_one(values: dict, columns) -> dict:
+        with limit():  # in the worker thread, as the service's own model calls
+            frame = api.applications_frame([values], columns)
+            result = explain_applications(model, frame, threshold)[0]
+        if probability_decimals is not None:
+            result["probability_of_default"] = round(result["probability_of_default"], probability_decimals)
+        return Explanation(model_version=version, **result).model_dump()
+
+    routes = APIRouter()
+
+    @routes.post("/explain", response_model=Explanation, responses=api.shed_response(),
+                 summary="Why this application is refused: up to four principal reasons",
+                 openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                     "schema": application.model_json_schema()}}}, "x-rate-cost": EXPLAIN_COST})
+    async def explain(request: Request) -> Response:
+        items = await api.applications(request, batch=False)
+        if isinstance(items, Response):
+            return items
+        body = await pool.run(explain_one, items[0].model_dump(), request.app.state.columns)
+        return JSONResponse(body)
+
+    routes.pool = pool  # for tests and the chapter: how busy it is
+    return routes

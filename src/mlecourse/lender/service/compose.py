@@ -1,0 +1,76 @@
+"""The lender's model service as it is deployed: the serving app with every stage's routes.
+
+This is where the system is put together, and the only place: ``serving.api``
+knows how to serve a model behind one guard, ``responsible.reasons`` how to
+explain a refusal; this module hands the second to the first as a router, so
+neither imports the other and a new route (an LLM endpoint, a new report)
+arrives behind the same guard without touching ``serving``. The container
+runs it: ``python -m mlecourse.lender.service`` (``__main__``).
+
+Routes::
+
+    GET  /health, /ready, /metrics      open (probes and the scraper send no key)
+    GET  /version                       the model card without the schema or threshold
+    POST /predict                       one application or a batch -> probability and decision
+    POST /explain                       one application -> decision and up to four reasons
+"""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from contextlib import contextmanager
+
+from fastapi import FastAPI
+
+from mlecourse.lender.modeling import artifact
+from mlecourse.lender.responsible import reasons
+from mlecourse.lender.serving import api
+
+log = logging.getLogger("mlecourse.lender.service")
+COMMAND = ("-m", "mlecourse.lender.service")
+
+
+def create_app(model, metadata: dict, **kwargs) -> FastAPI:
+    """The whole service for ``model``: /predict and the rest, and /explain, behind one guard.
+
+    ``kwargs`` are :func:`api.create_app`'s (keys, rate limit, batching, ...).
+    """
+    decimals = kwargs.get("probability_decimals", 4)
+    routers = [reasons.router(model, metadata, probability_decimals=decimals)]
+    return api.create_app(model, metadata, routers=[*routers, *kwargs.pop("routers", ())], **kwargs)
+
+
+def create_app_from_dir(directory, *, expected_fingerprint: str | None = None, **kwargs) -> FastAPI:
+    """Load a model directory (checked by artifact.load_model) and serve it, whole."""
+    model, metadata = artifact.load_model(directory, expected_fingerprint=expected_fingerprint)
+    log.info("loaded %s version %s from %s", metadata.get("name"), metadata.get("version"), directory)
+    return create_app(model, metadata, **kwargs)
+
+
+@contextmanager
+def serve_process(model_dir, host: str = "127.0.0.1", port: int | None = None, *,
+                  timeout: float = 60.0, log_level: str = "warning", extra_args=(), env=None,
+                  command=None):
+    """Run ``python -m mlecourse.lender.service`` on ``model_dir`` in a child process; yields the URL.
+
+    What the container runs, on loopback: a separate process with its own
+    interpreter, so clients in this process do not share its GIL. Returns
+    once ``/health`` answers; on exit, sends SIGTERM (uvicorn shuts down
+    gracefully) and waits for the process. ``extra_args`` are more command-line
+    options (e.g. ``["--rate-limit", "0"]``), ``env`` the child's environment,
+    ``command`` the interpreter and module to run (default: this one's).
+    """
+    port = port or api.free_port(host)
+    command = list(command or [sys.executable, *COMMAND])
+    command += ["--model-dir", str(model_dir), "--host", host, "--port", str(port),
+                "--log-level", log_level, "--no-access-log", *map(str, extra_args)]
+    process = subprocess.Popen(command, env=env)
+    url = f"http://{host}:{port}"
+    try:
+        api.wait_until_healthy(url, timeout, failure=lambda: None if process.poll() is None else
+                                   f"it exited with code {process.returncode}: {' '.join(command)}")
+        yield url
+    finally:
+        if process.poll() is None:
+            api.stop_process(process)
