@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
+.PHONY: help setup bundle-test-wheels slides book book-nosolutions test exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -85,7 +85,16 @@ site-offline: $(STAMP)  ## a copy of the built site that opens from file:// with
 	$(BIN)/python -m mlecourse.course.site_check offline
 	$(BIN)/python -m mlecourse.course.site_check offline --no-solutions
 
-test: $(STAMP)  ## everything: notebooks, workbooks, checks, data, the book
+# The bundle test installs with two interpreters; the lock pins a few packages
+# differently for them, and the version this .venv lacks must be downloaded
+# while there is a network (.ci/run makes this before cutting it).
+BUNDLE_TEST_WHEELS := _build/bundle-test-wheels/foreign.lock
+$(BUNDLE_TEST_WHEELS): requirements.lock tests/bundle_wheels.py | $(STAMP)
+	$(BIN)/python tests/bundle_wheels.py
+
+bundle-test-wheels: $(BUNDLE_TEST_WHEELS)  ## download the few wheels the bundle test cannot rebuild from .venv
+
+test: $(STAMP) $(BUNDLE_TEST_WHEELS)  ## everything: notebooks, workbooks, checks, data, the book
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

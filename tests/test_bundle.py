@@ -1,18 +1,21 @@
-"""The attendee bundle installs with no network and the doctor passes there; a package
-broken afterwards is repaired, offline, by following the doctor's advice.
+"""The attendee bundle installs with no network, with interpreters of two patch levels,
+and the doctor passes there; a package broken afterwards is repaired, offline, by
+following the doctor's advice.
 
 CI runs this offline, so the test cannot download its wheelhouse: it rebuilds
 wheels from the distributions installed in this environment (their RECORD
-lists every file) for the packages `mlecourse doctor` needs, writes a lock
-file pinning exactly those, and bundles with that lock. The doctor checks
-against the bundle's own lock, so its "N pinned packages match" is honest
-about the subset. The full bundle (every pin, several platforms) is
-`make bundle`, which downloads.
+lists every file) for the packages `mlecourse doctor` needs and for every
+package the lock pins differently for the two interpreters; the pins this
+environment does not have (soupsieve 2.10 for Python 3.11.2) were downloaded
+before the network went by `make bundle-test-wheels` (tests/bundle_wheels.py).
+Its lock is the real lock's entries for those packages, markers included, so
+the bundle's completeness check and the installer evaluate the same markers as
+with the full lock. The full bundle (every pin, several platforms) is `make
+bundle`, which downloads.
 """
 import base64
 import csv
 import hashlib
-import importlib.metadata as md
 import io
 import os
 import shutil
@@ -22,31 +25,10 @@ import time
 import zipfile
 from pathlib import Path
 
+import bundle_wheels
 import pytest
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from mlecourse.course import bundle
-from mlecourse.paths import ROOT
-
-# What `mlecourse doctor` imports, and what installing the course needs.
-DOCTOR_NEEDS = ["scikit-learn", "pandas", "matplotlib", "myst-nb", "jupyter-client", "ipykernel",
-                "packaging", "pyyaml", "nbformat", "nbclient", "setuptools"]
-
-
-def closure(names):
-    found, todo = {}, list(names)
-    while todo:
-        name = canonicalize_name(todo.pop())
-        if name in found:
-            continue
-        dist = md.distribution(name)
-        found[name] = dist
-        for text in dist.requires or []:
-            req = Requirement(text)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                todo.append(req.name)
-    return found
 
 
 def _record_line(arcname, data):
@@ -98,18 +80,39 @@ def rebuild_wheel(dist, into: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def subset(tmp_path_factory):
+def pythons():
+    """Real interpreters of two patch levels at least, each with its marker environment."""
+    found = bundle_wheels.interpreters()
+    assert len(found) >= 2, (f"the bundle test needs Python 3.11 at two patch levels; found {found}: "
+                             "install Debian's python3 (3.11.2) beside the one .venv was made with")
+    return {python: bundle_wheels.marker_environment(python) for python in found}
+
+
+@pytest.fixture(scope="module")
+def subset(tmp_path_factory, pythons):
     home = tmp_path_factory.mktemp("bundle")
     wheelhouse = home / "wheelhouse"
     wheelhouse.mkdir()
-    dists = closure(DOCTOR_NEEDS + ["uv"])
+    envs = list(pythons.values())
+    names = bundle_wheels.subset_names(envs)
+    dists = bundle_wheels.closure(sorted(names) + ["uv"])
     started = time.perf_counter()
     for dist in dists.values():
         rebuild_wheel(dist, wheelhouse)
+    foreign = bundle_wheels.foreign_pins(envs, names)
+    assert foreign, "the lock pins nothing differently for these interpreters: the test would prove less"
+    for name in foreign:  # downloaded before the network went: the versions this environment lacks
+        wheels = [w for w in bundle_wheels.FETCHED.glob("*.whl")
+                  if bundle_wheels.canonicalize_name(w.name.split("-")[0]) == name]
+        assert wheels, f"no downloaded wheel of {name} in {bundle_wheels.FETCHED}: run `make bundle-test-wheels`"
+        for wheel in wheels:
+            if not (wheelhouse / wheel.name).exists():
+                shutil.copyfile(wheel, wheelhouse / wheel.name)
     size = sum(p.stat().st_size for p in wheelhouse.iterdir()) / 1e6
-    print(f"\nwheelhouse of {len(dists)} rebuilt wheels, {size:.0f} MB, in {time.perf_counter() - started:.0f} s")
+    print(f"\nwheelhouse of {len(list(wheelhouse.iterdir()))} wheels ({', '.join(sorted(foreign))} downloaded), "
+          f"{size:.0f} MB, in {time.perf_counter() - started:.0f} s")
     lock = home / "requirements.lock"
-    lock.write_text("".join(f"{d.metadata['Name']}=={d.version}\n" for n, d in sorted(dists.items()) if n != "uv"))
+    lock.write_text(bundle_wheels.lock_entries(names))
     yield home, wheelhouse, lock
     shutil.rmtree(home, ignore_errors=True)  # about 2 GB: wheels, archive, unpacked bundle, its venv
 
@@ -126,30 +129,47 @@ def offline(cmd, cwd):
                           cwd=cwd, capture_output=True, text=True, env=env)
 
 
-def test_bundle_installs_offline_and_the_doctor_repairs_a_broken_package(subset):
-    home, wheelhouse, lock = subset
+def make_bundle(home, wheelhouse, lock, out):
     made = subprocess.run([sys.executable, "-m", "mlecourse.course.cli", "bundle", "--wheelhouse", str(wheelhouse),
                            "--lock", str(lock), "--no-site", "--allow-dirty", "--target", "linux-x86_64-py3.11",
-                           "--out", str(home / "out")], capture_output=True, text=True)
+                           "--out", str(out)], capture_output=True, text=True)
+    return made
+
+
+def installed_version(python, name):
+    return subprocess.run([str(python), "-c", f"import importlib.metadata as m; print(m.version({name!r}))"],
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_bundle_installs_offline_with_two_patch_levels_and_the_doctor_repairs_a_broken_package(subset, pythons):
+    home, wheelhouse, lock = subset
+    made = make_bundle(home, wheelhouse, lock, home / "out")
     assert made.returncode == 0, made.stderr
     archive = next((home / "out").glob("mlecourse-bundle-*.zip"))
     with zipfile.ZipFile(archive) as zf:
         names = zf.namelist()
-        zf.extractall(home / "attendee")
-    folder = home / "attendee" / archive.stem
     assert {f"{archive.stem}/START-HERE.txt", f"{archive.stem}/install.py",
             f"{archive.stem}/requirements.lock"} <= set(names)
     assert any(n.startswith(f"{archive.stem}/exercises/") for n in names)
     assert any(n.startswith(f"{archive.stem}/data/") for n in names)
     assert not any(n.startswith((f"{archive.stem}/solutions/", f"{archive.stem}/instructors/")) for n in names)
 
-    base_python = getattr(sys, "_base_executable", sys.executable)
-    started = time.perf_counter()
-    installed = offline([base_python, "install.py"], folder)
-    seconds = time.perf_counter() - started
-    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
-    assert "All good: you are ready." in installed.stdout and "✗" not in installed.stdout
-    print(f"bundle {archive.stat().st_size / 1e6:.0f} MB; offline install + doctor {seconds:.0f} s")
+    envs = list(pythons.values())
+    foreign = bundle_wheels.foreign_pins(envs, bundle_wheels.subset_names(envs))
+    for python, env in pythons.items():  # each attendee unzips the bundle on their own laptop
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(home / f"attendee-{env['python_full_version']}")
+        folder = home / f"attendee-{env['python_full_version']}" / archive.stem
+        started = time.perf_counter()
+        installed = offline([python, "install.py"], folder)
+        seconds = time.perf_counter() - started
+        assert installed.returncode == 0, (python, installed.stdout[-3000:] + installed.stderr[-3000:])
+        assert "All good: you are ready." in installed.stdout and "✗" not in installed.stdout
+        venv_python = folder / ".venv" / "bin" / "python"
+        for name in foreign:  # the pin the lock chose for this interpreter, not the first one seen
+            assert installed_version(venv_python, name) == bundle_wheels.selected(env)[name], (python, name)
+        print(f"bundle {archive.stat().st_size / 1e6:.0f} MB; Python {env['python_full_version']}: "
+              f"offline install + doctor {seconds:.0f} s")
 
     # Break two packages: one uninstalled, one with a file deleted (its metadata still says installed).
     python = folder / ".venv" / "bin" / "python"
@@ -173,6 +193,16 @@ def test_bundle_installs_offline_and_the_doctor_repairs_a_broken_package(subset)
     again = offline([str(python), "-m", "mlecourse.course.cli", "doctor"], folder)
     assert again.returncode == 0 and "All good" in again.stdout, again.stdout
 
+    # A deleted data file: the bundle is no git clone, so the advice is to regenerate it, and it works.
+    (folder / "data" / "loans.csv.gz").unlink()
+    doctor = offline([str(python), "-m", "mlecourse.course.cli", "doctor"], folder)
+    advice = next(line for line in doctor.stdout.splitlines() if "fix:" in line)
+    assert "git" not in advice and "python -m mlecourse.lender.data generate" in advice, doctor.stdout
+    regenerated = offline([str(python), "-m", "mlecourse.lender.data", "generate"], folder)
+    assert regenerated.returncode == 0, regenerated.stderr
+    again = offline([str(python), "-m", "mlecourse.course.cli", "doctor"], folder)
+    assert again.returncode == 0 and "All good" in again.stdout, again.stdout
+
 
 def test_a_wheelhouse_missing_a_package_stops_in_one_line(subset, tmp_path):
     home, wheelhouse, lock = subset
@@ -185,6 +215,22 @@ def test_a_wheelhouse_missing_a_package_stops_in_one_line(subset, tmp_path):
     assert result.returncode == 2
     assert "lacks joblib==" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.zip"))
+
+
+def test_a_wheelhouse_with_one_patch_level_s_pins_only_is_refused(subset, pythons, tmp_path):
+    """The wheels for Python 3.11.0-3.11.4 alone used to pass; 3.11.5 and newer then failed to install."""
+    home, wheelhouse, lock = subset
+    envs = list(pythons.values())
+    name = sorted(bundle_wheels.foreign_pins(envs, bundle_wheels.subset_names(envs)))[0]
+    newest = max(envs, key=lambda env: bundle.Version(env["python_full_version"]))
+    partial = tmp_path / "wheelhouse"
+    shutil.copytree(wheelhouse, partial)
+    version = bundle_wheels.selected(newest)[name]
+    for wheel in partial.glob("*.whl"):
+        if bundle_wheels.canonicalize_name(wheel.name.split("-")[0]) == name and wheel.name.split("-")[1] == version:
+            wheel.unlink()
+    result = make_bundle(home, partial, lock, tmp_path / "out")
+    assert result.returncode == 2 and f"lacks {name}=={version} for linux-x86_64-py3.11 (Python 3.11." in result.stderr
 
 
 def test_a_dirty_tree_is_refused(tmp_path, monkeypatch):

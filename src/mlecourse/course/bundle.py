@@ -32,6 +32,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
 
 from mlecourse.paths import ROOT
 
@@ -43,6 +44,21 @@ class BundleError(RuntimeError):
     """The bundle cannot be made; the message names the file and the fix."""
 
 
+# A patch version named by a marker on the full version: python_full_version < '3.11.5'.
+FULL_VERSION = re.compile(r"""python_full_version\s*(?:[<>=!~]=?|===?)\s*['"]([\d.]+)['"]""")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The pins the lock selects for a range of patch versions of one target's Python."""
+    first: str  # "3.11.0": the lowest patch version of the range
+    environment: dict
+    pins: tuple[str, ...]  # "name==version"
+
+    def label(self, python: str) -> str:
+        return f"Python {self.first} and newer" if self.first != f"{python}.0" else f"Python {python}"
+
+
 @dataclass(frozen=True)
 class Target:
     """A platform and Python the wheelhouse serves, as pip and markers name them."""
@@ -52,14 +68,37 @@ class Target:
     sys_platform: str
     machine: str
 
-    def environment(self) -> dict[str, str]:
+    def environment(self, full_version: str | None = None) -> dict[str, str]:
+        """The marker environment of this target's Python at ``full_version`` (default X.Y.0)."""
         env = default_environment()
-        env.update(python_version=self.python, python_full_version=f"{self.python}.0",
+        env.update(python_version=self.python, python_full_version=full_version or f"{self.python}.0",
                    sys_platform=self.sys_platform, platform_machine=self.machine,
                    platform_system={"linux": "Linux", "darwin": "Darwin", "win32": "Windows"}[self.sys_platform],
                    os_name="nt" if self.sys_platform == "win32" else "posix",
                    implementation_name="cpython", platform_python_implementation="CPython")
         return env
+
+    def resolutions(self, requirements: list[Requirement]) -> list[Resolution]:
+        """One wheel set per distinct resolution of the lock over this target's patch levels.
+
+        A lock may pin a package differently within one Python (soupsieve 2.10 below
+        3.11.5, 4.1.3 from 3.11.5): every patch version a marker names, and the one
+        after it, starts a range; ranges that select the same pins are merged.
+        """
+        starts = {Version(f"{self.python}.0")}
+        for req in requirements:
+            for named in FULL_VERSION.findall(str(req.marker or "")):
+                version = Version(named)
+                if version.release[:2] == Version(self.python).release[:2]:
+                    patch = version.release[2] if len(version.release) > 2 else 0
+                    starts |= {Version(f"{self.python}.{patch}"), Version(f"{self.python}.{patch + 1}")}
+        out: dict[frozenset[str], Resolution] = {}
+        for start in sorted(starts):
+            env = self.environment(str(start))
+            chosen = frozenset(str(r).split(";")[0] for r in requirements
+                               if r.marker is None or r.marker.evaluate(env))
+            out.setdefault(chosen, Resolution(str(start), env, tuple(sorted(chosen))))
+        return list(out.values())
 
     def accepts(self, tags: frozenset[Tag]) -> bool:
         py = "cp" + self.python.replace(".", "")
@@ -142,20 +181,22 @@ def _with_hashes(requirement: str, known: dict[str, list[str]]) -> str:
 
 
 def missing_wheels(lock: Path, wheelhouse: Path, targets: list[Target]) -> list[str]:
-    """'name==version for target' for every pin with no wheel in ``wheelhouse`` that installs there."""
+    """'name==version for target' for every pin with no wheel in ``wheelhouse`` that installs there,
+    for every resolution of the lock's markers (as the installer evaluates them, with ``packaging``)."""
     wheels: dict[str, list[tuple[str, frozenset[Tag]]]] = {}
     for path in wheelhouse.glob("*.whl"):
         name, version, _, tags = parse_wheel_filename(path.name)
         wheels.setdefault(canonicalize_name(name), []).append((str(version), tags))
     problems = []
     for target in targets:
-        env = target.environment()
-        for req in pins(lock):
-            if req.marker is not None and not req.marker.evaluate(env):
-                continue
-            version = next(iter(req.specifier)).version
-            if not any(v == version and target.accepts(tags) for v, tags in wheels.get(canonicalize_name(req.name), [])):
-                problems.append(f"{req.name}=={version} for {target.name}")
+        for resolution in target.resolutions(pins(lock)):
+            for pin in resolution.pins:
+                name, _, version = pin.partition("==")
+                if not any(v == version and target.accepts(tags) for v, tags in wheels.get(canonicalize_name(name), [])):
+                    where = target.name + ("" if resolution.first.endswith(".0") else f" (Python {resolution.first}+)")
+                    problem = f"{name}=={version} for {where}"
+                    if problem not in problems:
+                        problems.append(problem)
     return problems
 
 
@@ -166,31 +207,35 @@ def download(lock: Path, wheelhouse: Path, targets: list[Target]) -> None:
     a wheel here; it must be pure Python (``none-any``) to serve another platform.
     """
     wheelhouse.mkdir(parents=True, exist_ok=True)
+    known = hashes(lock)
     for target in targets:
-        env = target.environment()
-        wanted = [str(r).split(";")[0] for r in pins(lock) if r.marker is None or r.marker.evaluate(env)]
-        print(f"downloading {len(wanted)} wheels for {target.name} ...", flush=True)
-        known = hashes(lock)
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
                         *[a for p in target.pip_platforms for a in ("--platform", p)], "--python-version",
                         target.python, "-d", str(wheelhouse), f"uv=={UV_VERSION}"], check=True, capture_output=True)
-        for _ in range(20):  # each round builds one source-only pin, then tries again
-            failed = _pip_download([_with_hashes(w, known) for w in wanted], wheelhouse, target)
-            if failed is None:
-                break
-            wanted = [w for w in wanted if canonicalize_name(w.split("==")[0]) != canonicalize_name(failed.split("==")[0])]
-            _build_pure_wheel(_with_hashes(failed, known), wheelhouse)
-        else:
-            raise BundleError("too many source-only packages; build their wheels by hand into the wheelhouse")
+        done: set[str] = set()
+        for resolution in target.resolutions(pins(lock)):
+            wanted = [p for p in resolution.pins if p not in done]  # a later range adds only its own
+            done |= set(wanted)
+            print(f"downloading {len(wanted)} wheels for {target.name}, {resolution.label(target.python)} ...",
+                  flush=True)
+            for _ in range(20):  # each round builds one source-only pin, then tries again
+                failed = _pip_download([_with_hashes(w, known) for w in wanted], wheelhouse, target,
+                                       resolution.first)
+                if failed is None:
+                    break
+                wanted = [w for w in wanted if canonicalize_name(w.split("==")[0]) != canonicalize_name(failed.split("==")[0])]
+                _build_pure_wheel(_with_hashes(failed, known), wheelhouse)
+            else:
+                raise BundleError("too many source-only packages; build their wheels by hand into the wheelhouse")
 
 
-def _pip_download(wanted: list[str], wheelhouse: Path, target: Target) -> str | None:
+def _pip_download(wanted: list[str], wheelhouse: Path, target: Target, python: str) -> str | None:
     """Download ``wanted`` for ``target``; the requirement that has no wheel, if one has none."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as reqs:
         reqs.write("\n".join(wanted) + "\n")
     platforms = [a for p in target.pip_platforms for a in ("--platform", p)]
     run = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                          *platforms, "--python-version", target.python, "--implementation", "cp",
+                          *platforms, "--python-version", python, "--implementation", "cp",
                           "-d", str(wheelhouse), "-r", reqs.name], capture_output=True, text=True)
     os.unlink(reqs.name)
     if run.returncode == 0:
