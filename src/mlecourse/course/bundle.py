@@ -297,12 +297,14 @@ START HERE: the course "Becoming a Machine Learning Engineer", offline
 
 This folder installs and runs the whole course with no network.
 
-1. Install (once, about a minute):
+1. Install (once, one to two minutes):
        Linux/macOS:  python3 install.py
        Windows:      py install.py
    It makes .venv here, installs every package from wheelhouse/ (nothing is
    downloaded) and ends with `mlecourse doctor`: every line should start with ✓.
    Needs Python {pythons} on {platforms}.
+   (Measured with the full Linux bundle, offline, on a 2-core machine busy
+   with other work, load 5 to 8: 65 s with Python 3.11.2, 43 s with 3.11.7.)
 
 2. Work:
        Linux/macOS:  .venv/bin/mlecourse start

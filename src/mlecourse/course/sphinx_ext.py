@@ -126,11 +126,14 @@ class CourseSchedule(Directive):
         out = [table]
         if name:
             listing = nodes.bullet_list()
-            for stem, ids in homework.items():
-                text = f"{stem}: " + (", ".join(ids) if ids else "none, all in the room")
+            for stem, exercises in homework.items():
+                text = f"{stem}: " + (", ".join(_exercise_text(e) for e in exercises) if exercises
+                                      else "none, all in the room")
                 listing += nodes.list_item("", nodes.paragraph(text=text))
-            out += [nodes.paragraph(text="Homework (done after the workshop, checked with "
-                                    "`mlecourse progress`):"), listing]
+            load = plan.homework_minutes(homework)
+            out += [nodes.paragraph(text=f"Homework (done after the workshop, checked with `mlecourse "
+                                    f"progress`): {load} minutes of homework in all, about "
+                                    f"{load / 60:.1f} hours:"), listing]
         return out
 
     @staticmethod
@@ -139,6 +142,42 @@ class CourseSchedule(Directive):
         for text in cells:
             row += nodes.entry("", nodes.paragraph(text=text))
         return row
+
+
+def _exercise_text(exercise: plan.Exercise) -> str:
+    review = f" + {exercise.review} min pair review" if exercise.review else ""
+    return f"{exercise.id} ({exercise.minutes} min{review}{', open' if exercise.open else ''})"
+
+
+class ChapterTiming(Directive):
+    """A chapter's exercises with their minutes, and which a workshop does in the room,
+    from the chapter notebook's metadata (``.. chapter-timing:: 08_ethics``)."""
+    required_arguments = 1
+
+    def run(self):
+        stem = self.arguments[0]
+        path = plan.ROOT / "chapters" / f"{stem}.ipynb"
+        if not path.exists():
+            raise self.error(f"no chapter notebook chapters/{stem}.ipynb")
+        chapter = plan.chapter(path)
+        header = ["Exercise", "Minutes", "Kind", "In a workshop"]
+        table = nodes.table(classes=["chapter-timing"])
+        group = nodes.tgroup(cols=len(header))
+        table += group
+        group.extend(nodes.colspec(colwidth=1) for _ in header)
+        head, body = nodes.thead(), nodes.tbody()
+        head += CourseSchedule._row(header)
+        for e in chapter.exercises:
+            minutes = f"{e.minutes}" + (f" + {e.review} pair review" if e.review else "")
+            body += CourseSchedule._row([e.id, minutes, "open, rubric" if e.open else "checked",
+                                         "in the room" if e.id in chapter.in_room else "homework"])
+        group += head
+        group += body
+        room = sum(e.total for e in chapter.exercises if e.id in chapter.in_room)
+        summary = (f"{chapter.teaching_minutes} min teaching; exercises {chapter.exercise_minutes} min in all, "
+                   f"of which {room} min in the room in a workshop and {chapter.exercise_minutes - room} min "
+                   "homework (the schedule's tracks use this choice).")
+        return [nodes.paragraph(text=summary), table]
 
 
 class CourseCheckpoints(Directive):
@@ -175,4 +214,5 @@ def setup(app):
     app.connect("build-finished", copy_mathjax)
     app.add_directive("course-schedule", CourseSchedule)
     app.add_directive("course-checkpoints", CourseCheckpoints)
+    app.add_directive("chapter-timing", ChapterTiming)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
