@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup bundle-test-wheels slides book book-nosolutions test exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
+.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -75,6 +75,9 @@ AXE := tools/browser/node_modules/axe-core/axe.min.js
 $(AXE): tools/browser/package.json tools/browser/package-lock.json
 	cd tools/browser && npm ci --no-audit --no-fund
 	@touch $(AXE)
+
+pages: book book-nosolutions slides  ## the published site in _build/pages: the course, workshop/ and slides/
+	$(BIN)/python -m mlecourse.course.pages
 
 browser-tools: $(AXE)  ## install axe-core (npm) for the browser tests; needs Debian's chromium
 
