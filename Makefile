@@ -76,6 +76,9 @@ $(AXE): tools/browser/package.json tools/browser/package-lock.json
 	cd tools/browser && npm ci --no-audit --no-fund
 	@touch $(AXE)
 
+slides: $(STAMP)  ## one slide deck per chapter in _build/slides (offline HTML; runs the notebooks the cache lacks)
+	$(BIN)/python -m mlecourse.course.slides
+
 pages: book book-nosolutions slides  ## the published site in _build/pages: the course, workshop/ and slides/
 	$(BIN)/python -m mlecourse.course.pages
 

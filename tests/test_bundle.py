@@ -131,7 +131,7 @@ def offline(cmd, cwd):
 
 def make_bundle(home, wheelhouse, lock, out):
     made = subprocess.run([sys.executable, "-m", "mlecourse.course.cli", "bundle", "--wheelhouse", str(wheelhouse),
-                           "--lock", str(lock), "--no-site", "--allow-dirty", "--target", "linux-x86_64-py3.11",
+                           "--lock", str(lock), "--no-site", "--no-slides", "--allow-dirty", "--target", "linux-x86_64-py3.11",
                            "--out", str(out)], capture_output=True, text=True)
     return made
 
@@ -210,7 +210,7 @@ def test_a_wheelhouse_missing_a_package_stops_in_one_line(subset, tmp_path):
     shutil.copytree(wheelhouse, partial, copy_function=os.link)  # 500 MB: link, not copy
     next(partial.glob("joblib-*.whl")).unlink()
     result = subprocess.run([sys.executable, "-m", "mlecourse.course.cli", "bundle", "--wheelhouse", str(partial),
-                             "--lock", str(lock), "--no-site", "--allow-dirty", "--target", "linux-x86_64-py3.11",
+                             "--lock", str(lock), "--no-site", "--no-slides", "--allow-dirty", "--target", "linux-x86_64-py3.11",
                              "--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert result.returncode == 2
     assert "lacks joblib==" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -238,7 +238,7 @@ def test_a_dirty_tree_is_refused(tmp_path, monkeypatch):
     (tmp_path / "notes.md").write_text("uncommitted")
     monkeypatch.setattr(bundle, "ROOT", tmp_path)
     assert bundle.dirty(tmp_path) == ["notes.md"]
-    assert bundle.main(["--no-site", "--wheelhouse", str(tmp_path)]) == 2
+    assert bundle.main(["--no-site", "--no-slides", "--wheelhouse", str(tmp_path)]) == 2
 
 
 def test_wheel_tags_serve_the_right_platforms():

@@ -283,6 +283,12 @@ def course_files(root: Path, into: Path, with_solutions: bool) -> int:
     return count
 
 
+def built_slides(root: Path) -> Path | None:
+    """The chapters' slide decks (``make slides``) if built, else None."""
+    folder = root / "_build" / "slides"
+    return folder if (folder / "index.html").is_file() else None
+
+
 def built_site(root: Path) -> Path | None:
     """The workshop site (no solutions) if built, else None."""
     for candidate in (root / "_build" / "nosolutions" / "_build" / "html",):
@@ -317,7 +323,8 @@ This folder installs and runs the whole course with no network.
        mlecourse hint 3.2      a hint for exercise 3.2 (`mlecourse hint 3.2 2` for the next)
        mlecourse reset 3       a fresh workbook 3; yours is kept in work/backups/
 
-4. The book: open site/index.html in a browser (no server, no network).
+4. The book: open site/index.html in a browser (no server, no network);
+   the slides of each chapter: slides/index.html.
 
 If `mlecourse doctor` shows a ✗, run `mlecourse doctor --fix` (it reinstalls
 from wheelhouse/, offline), then `mlecourse doctor` again. If install.py says
@@ -359,7 +366,7 @@ sys.exit(subprocess.call([str(python), "-m", "mlecourse.course.cli", "doctor"], 
 
 
 def write_bundle(out: Path, root: Path, wheelhouse: Path, targets: list[Target], site: Path | None,
-                 lock: Path | None = None, with_solutions: bool = False) -> Path:
+                 lock: Path | None = None, with_solutions: bool = False, slides: Path | None = None) -> Path:
     """Assemble the folder and zip it; returns the archive's path."""
     revision = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
@@ -374,6 +381,8 @@ def write_bundle(out: Path, root: Path, wheelhouse: Path, targets: list[Target],
         shutil.copytree(wheelhouse, folder / "wheelhouse")
         if site is not None:
             shutil.copytree(site, folder / "site")
+        if slides is not None:
+            shutil.copytree(slides, folder / "slides")
         pythons = sorted({t.python for t in targets})
         (folder / "START-HERE.txt").write_text(START_HERE.format(
             pythons=" or ".join(pythons), platforms=", ".join(sorted({t.name.rsplit("-py", 1)[0] for t in targets})),
@@ -399,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wheelhouse", type=Path, help="use this wheelhouse instead of downloading one")
     parser.add_argument("--lock", type=Path, help=argparse.SUPPRESS)  # tests: a subset lock
     parser.add_argument("--no-site", action="store_true", help="leave the built site out")
+    parser.add_argument("--no-slides", action="store_true", help="leave the slides out")
     parser.add_argument("--allow-dirty", action="store_true", help="bundle even with uncommitted changes")
     parser.add_argument("--with-solutions", action="store_true", help="include solutions/ and instructors/")
     args = parser.parse_args(argv)
@@ -414,6 +424,10 @@ def main(argv: list[str] | None = None) -> int:
         if site is None and not args.no_site:
             raise BundleError(f"no workshop site in {ROOT / '_build' / 'nosolutions' / '_build' / 'html'}: run "
                               "`make book-nosolutions` first, or pass --no-site")
+        slides = None if args.no_slides else built_slides(ROOT)
+        if slides is None and not args.no_slides:
+            raise BundleError(f"no slides in {ROOT / '_build' / 'slides'}: run `make slides` first, "
+                              "or pass --no-slides")
         wheelhouse = args.wheelhouse or args.out / "wheelhouse"
         if args.wheelhouse is None:
             download(lock, wheelhouse, targets)
@@ -426,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
             raise BundleError(f"{wheelhouse} lacks {', '.join(missing[:3])}{more}: run `mlecourse bundle` "
                               "without --wheelhouse to download them (needs the network), or drop that --target")
         started = time.perf_counter()
-        archive = write_bundle(args.out, ROOT, wheelhouse, targets, site, args.lock, args.with_solutions)
+        archive = write_bundle(args.out, ROOT, wheelhouse, targets, site, args.lock, args.with_solutions, slides)
     except BundleError as err:
         print(f"mlecourse bundle: {err}", file=sys.stderr)
         return 2

@@ -180,6 +180,31 @@ class ChapterTiming(Directive):
         return [nodes.paragraph(text=summary), table]
 
 
+class LiveCoding(Directive):
+    """A chapter's live-coding script (``instructors/live/NN_slug.yml``), step by step."""
+    required_arguments = 1
+
+    def run(self):
+        from mlecourse.course import live_coding
+        try:
+            steps = live_coding.load(self.arguments[0])
+        except (OSError, ValueError) as err:
+            raise self.error(str(err))
+        out = [nodes.paragraph(text=f"{len(steps)} steps, {sum(s.minutes for s in steps)} minutes in all.")]
+        for number, step in enumerate(steps, 1):
+            box = nodes.admonition(classes=["admonition", "live-coding-step"])
+            title = f"Step {number}: {step.title} ({step.minutes} min)"
+            box += nodes.title(title, title)
+            box += nodes.paragraph("", "", nodes.strong("Say first: ", "Say first: "), *_inline(step.say))
+            box += nodes.paragraph("", "", nodes.strong("Type:", "Type:"))
+            box += nodes.literal_block(step.type, step.type, language="python")
+            box += nodes.paragraph("", "", nodes.strong("The room sees: ", "The room sees: "), *_inline(step.see))
+            box += nodes.paragraph("", "", nodes.strong("Where it goes wrong: ", "Where it goes wrong: "),
+                                   *_inline(step.wrong))
+            out.append(box)
+        return out
+
+
 class CourseCheckpoints(Directive):
     """Sticky-note checkpoints per chapter, from the chapters' metadata."""
     has_content = False
@@ -215,4 +240,5 @@ def setup(app):
     app.add_directive("course-schedule", CourseSchedule)
     app.add_directive("course-checkpoints", CourseCheckpoints)
     app.add_directive("chapter-timing", ChapterTiming)
+    app.add_directive("live-coding", LiveCoding)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
