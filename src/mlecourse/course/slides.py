@@ -57,9 +57,11 @@ def glued(notebook) -> dict[str, str]:
     out = {}
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name and "text/plain" in output.get("data", {}):
-                out[name] = output["data"]["text/plain"]
+            book = output.get("metadata", {}).get("scrapbook", {})
+            data = output.get("data", {})
+            text = data.get(book.get("mime_prefix", "") + "text/plain", data.get("text/plain"))
+            if book.get("name") and text is not None:
+                out[book["name"]] = text
     return out
 
 
@@ -90,7 +92,7 @@ def first_sentence(markdown: str) -> str:
     """The section's opening sentence (its first paragraph's, skipping directives)."""
     for para in re.split(r"\n\s*\n", markdown):
         para = para.strip()
-        if para and not para.startswith(("#", ":::", "```", "|", "!", "<", "-", "{")):
+        if para and not para.startswith(("#", ":::", "```", "|", "!", "<", "- ", "* ", "1. ", "{")):
             flat = " ".join(para.split())
             match = re.match(r"(.+?[.!?])(\s|$)", flat)
             return match[1] if match else flat
@@ -123,16 +125,17 @@ def _shown(cell) -> bool:
 
 
 def sections(notebook) -> list[dict]:
-    """Per ``##`` section: title, opening sentence, its small code cell and its first plot."""
+    """Per ``##`` or ``###`` heading: title, opening sentence, its small code cells, its first plot."""
     out: list[dict] = []
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            heading = re.match(r"^## (.+)$", cell.source.strip().splitlines()[0] if cell.source.strip() else "")
-            if heading:
-                out.append({"title": heading[1].strip(), "markdown": cell.source.split("\n", 1)[1]
-                            if "\n" in cell.source else "", "code": [], "plot": None, "plot_code": None})
-            elif out and not out[-1]["markdown"].strip():
-                out[-1]["markdown"] = cell.source
+            for line in cell.source.splitlines():
+                heading = re.match(r"^#{2,3} (.+)$", line)
+                if heading:
+                    out.append({"title": heading[1].strip(), "markdown": "", "code": [], "plot": None,
+                                "plot_code": None})
+                elif out:
+                    out[-1]["markdown"] += line + "\n"
             continue
         if not out or not _shown(cell):
             continue
