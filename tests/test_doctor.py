@@ -86,3 +86,14 @@ def test_a_deleted_data_file_is_reported_without_the_clone_only_advice(monkeypat
                                                             "`git checkout -- data/loans.csv.gz` or ..."])
     finding = doctor.check_data("bundle")
     assert not finding.ok and finding.detail == "data/loans.csv.gz is missing" and "git" not in finding.fix
+
+
+def test_the_troubleshooting_page_gives_the_doctor_s_own_advice():
+    page = (ROOT / "appendices" / "troubleshooting.md").read_text()
+    assert "`git checkout -- data/`" in page  # what data_fix says in a clone
+    assert doctor.REGENERATE.split("`")[1] in page  # and in a bundle
+    assert "extract `data/` from the bundle's zip again" in page
+    for case in ("soupsieve", "Python 3.11 or newer", "No space left on device", "doctor --fix"):
+        assert case in page, case
+    setup = (ROOT / "appendices" / "setup.md").read_text()
+    assert "{doc}`troubleshooting`" in setup
