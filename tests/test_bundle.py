@@ -29,6 +29,7 @@ import bundle_wheels
 import pytest
 
 from mlecourse.course import bundle
+from mlecourse.paths import ROOT
 
 
 def _record_line(arcname, data):
@@ -263,3 +264,33 @@ def test_hashes_are_read_per_version_from_the_lock(tmp_path):
     assert bundle._with_hashes("contourpy==1.4.0", known) == "contourpy==1.4.0 --hash=sha256:ccc"
     assert [str(r) for r in bundle.pins(lock)] == ['contourpy==1.3.3; python_full_version < "3.12"',
                                                     'contourpy==1.4.0; python_full_version >= "3.12"']
+
+
+def test_the_bundle_carries_the_checks_references_and_the_guide_says_so(tmp_path):
+    """A deliberate choice: the checks run offline on the attendee's laptop, so their
+    reference answers ship with them; the instructor guide tells instructors so."""
+    bundle.course_files(ROOT, tmp_path, with_solutions=False)
+    checks = sorted((tmp_path / "src" / "mlecourse" / "checks").glob("ch[0-9][0-9]_*.py"))
+    assert checks and all("def ref_" in path.read_text() for path in checks)
+    assert not (tmp_path / "solutions").exists() and not (tmp_path / "instructors").exists()
+    guide = (ROOT / "instructors" / "guide.md").read_text()
+    assert "**The bundle holds the checks' reference answers.**" in guide and "`ref_duplicates`" in guide
+
+
+def test_each_target_resolves_every_patch_range_its_markers_name(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("soupsieve==2.10 ; python_full_version < '3.11.5'\n"
+                    "soupsieve==4.1.3 ; python_full_version >= '3.11.5'\n"
+                    "numpy==2.4.6 ; python_full_version < '3.12'\nnumpy==2.5.5 ; python_full_version >= '3.12'\n"
+                    "pywin32==312 ; sys_platform == 'win32'\n")
+    linux311, linux312 = bundle.TARGETS["linux-x86_64-py3.11"], bundle.TARGETS["linux-x86_64-py3.12"]
+    found = {r.first: r.pins for r in linux311.resolutions(bundle.pins(lock))}
+    assert found == {"3.11.0": ("numpy==2.4.6", "soupsieve==2.10"), "3.11.5": ("numpy==2.4.6", "soupsieve==4.1.3")}
+    assert [r.pins for r in linux312.resolutions(bundle.pins(lock))] == [("numpy==2.5.5", "soupsieve==4.1.3")]
+    assert "pywin32==312" in bundle.TARGETS["windows-amd64-py3.11"].resolutions(bundle.pins(lock))[0].pins
+    wheelhouse = tmp_path / "wheelhouse"
+    wheelhouse.mkdir()
+    for name in ("soupsieve-2.10-py3-none-any.whl", "numpy-2.4.6-cp311-cp311-manylinux_2_17_x86_64.whl"):
+        (wheelhouse / name).write_bytes(b"")
+    assert bundle.missing_wheels(lock, wheelhouse, [linux311]) == [
+        "soupsieve==4.1.3 for linux-x86_64-py3.11 (Python 3.11.5+)"]
