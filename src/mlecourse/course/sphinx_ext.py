@@ -111,19 +111,10 @@ class CourseSchedule(Directive):
         else:
             rows = plan.schedule()
         header = ["Day", "Start", "Session", "Teaching (min)", "Exercises (min)", "In the room"]
-        table = nodes.table(classes=["course-schedule"])
-        group = nodes.tgroup(cols=len(header))
-        table += group
-        group.extend(nodes.colspec(colwidth=1) for _ in header)
-        head, body = nodes.thead(), nodes.tbody()
-        head += self._row(header)
-        for previous, r in zip([None, *rows], rows):
-            day = "" if previous and previous["day"] == r["day"] else str(r["day"])
-            body += self._row([day, r["start"], r["session"], str(r["teaching"] or ""),
-                               str(r["exercises"] or ""), ", ".join(r["exercise_ids"])])
-        group += head
-        group += body
-        out = [table]
+        cells = [["" if previous and previous["day"] == r["day"] else str(r["day"]), r["start"], r["session"],
+                  str(r["teaching"] or ""), str(r["exercises"] or ""), ", ".join(r["exercise_ids"])]
+                 for previous, r in zip([None, *rows], rows)]
+        out = [_table("course-schedule", header, cells)]
         if name:
             listing = nodes.bullet_list()
             for stem, exercises in homework.items():
@@ -136,12 +127,25 @@ class CourseSchedule(Directive):
                                     f"{load / 60:.1f} hours:"), listing]
         return out
 
-    @staticmethod
-    def _row(cells: list[str]) -> nodes.row:
-        row = nodes.row()
-        for text in cells:
-            row += nodes.entry("", nodes.paragraph(text=text))
-        return row
+def _row(cells: list[str]) -> nodes.row:
+    row = nodes.row()
+    for text in cells:
+        row += nodes.entry("", nodes.paragraph(text=text))
+    return row
+
+
+def _table(kind: str, header: list[str], rows: list[list[str]]) -> nodes.table:
+    table = nodes.table(classes=[kind])
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    group.extend(nodes.colspec(colwidth=1) for _ in header)
+    head, body = nodes.thead(), nodes.tbody()
+    head += _row(header)
+    for cells in rows:
+        body += _row(cells)
+    group += head
+    group += body
+    return table
 
 
 def _exercise_text(exercise: plan.Exercise) -> str:
@@ -160,19 +164,10 @@ class ChapterTiming(Directive):
         if not path.exists():
             raise self.error(f"no chapter notebook chapters/{stem}.ipynb")
         chapter = plan.chapter(path)
-        header = ["Exercise", "Minutes", "Kind", "In a workshop"]
-        table = nodes.table(classes=["chapter-timing"])
-        group = nodes.tgroup(cols=len(header))
-        table += group
-        group.extend(nodes.colspec(colwidth=1) for _ in header)
-        head, body = nodes.thead(), nodes.tbody()
-        head += CourseSchedule._row(header)
-        for e in chapter.exercises:
-            minutes = f"{e.minutes}" + (f" + {e.review} pair review" if e.review else "")
-            body += CourseSchedule._row([e.id, minutes, "open, rubric" if e.open else "checked",
-                                         "in the room" if e.id in chapter.in_room else "homework"])
-        group += head
-        group += body
+        table = _table("chapter-timing", ["Exercise", "Minutes", "Kind", "In a workshop"], [
+            [e.id, f"{e.minutes}" + (f" + {e.review} pair review" if e.review else ""),
+             "open, rubric" if e.open else "checked", "in the room" if e.id in chapter.in_room else "homework"]
+            for e in chapter.exercises])
         room = sum(e.total for e in chapter.exercises if e.id in chapter.in_room)
         summary = (f"{chapter.teaching_minutes} min teaching; exercises {chapter.exercise_minutes} min in all, "
                    f"of which {room} min in the room in a workshop and {chapter.exercise_minutes - room} min "
