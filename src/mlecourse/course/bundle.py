@@ -365,6 +365,14 @@ sys.exit(subprocess.call([str(python), "-m", "mlecourse.course.cli", "doctor"], 
 '''
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link where the file system allows one: a 1.4 GB wheelhouse is not copied only to be zipped."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def write_bundle(out: Path, root: Path, wheelhouse: Path, targets: list[Target], site: Path | None,
                  lock: Path | None = None, with_solutions: bool = False, slides: Path | None = None) -> Path:
     """Assemble the folder and zip it; returns the archive's path."""
@@ -378,7 +386,7 @@ def write_bundle(out: Path, root: Path, wheelhouse: Path, targets: list[Target],
         course_files(root, folder, with_solutions)
         if lock is not None:  # a lock other than the committed one (the test's subset)
             shutil.copyfile(lock, folder / "requirements.lock")
-        shutil.copytree(wheelhouse, folder / "wheelhouse")
+        shutil.copytree(wheelhouse, folder / "wheelhouse", copy_function=_link_or_copy)
         if site is not None:
             shutil.copytree(site, folder / "site")
         if slides is not None:

@@ -92,7 +92,7 @@ def first_sentence(markdown: str) -> str:
     """The section's opening sentence (its first paragraph's, skipping directives)."""
     for para in re.split(r"\n\s*\n", markdown):
         para = para.strip()
-        if para and not para.startswith(("#", ":::", "```", "|", "!", "<", "- ", "* ", "1. ", "{")):
+        if para and not para.startswith(("#", ":::", "```", "|", "!", "<", "- ", "* ", "1. ", "{figure", "{admon")):
             flat = " ".join(para.split())
             match = re.match(r"(.+?[.!?])(\s|$)", flat)
             return match[1] if match else flat
@@ -165,7 +165,7 @@ def _exercise_titles(stem: str) -> dict[str, str]:
     path = ROOT / "exercises" / f"{stem}.ipynb"
     titles = {}
     for cell in (nbformat.read(path, as_version=4).cells if path.exists() else []):
-        match = re.search(r"\{exercise\}\s*([\d.]+)\s*·\s*(.+)", cell.source)
+        match = re.search(r"(?:\{exercise\}|#+ Exercise)\s*([\d.]+)\s*·\s*(.+)", cell.source)
         if cell.cell_type == "markdown" and match:
             titles[match[1]] = match[2].strip()
     return titles
@@ -180,11 +180,12 @@ def deck(chapter: plan.Chapter, notebook) -> str:
               f"<h2>Questions</h2>{_list(chapter.questions, values)}",
               f"<h2>Objectives</h2>{_list(chapter.objectives, values)}"]
     for section in sections(notebook):
+        sentence, code = first_sentence(section["markdown"]), _small(section["code"], section["plot_code"])
+        if not (sentence or code or section["plot"]):
+            continue  # a heading with nothing under it to show
         body = f"<h2>{prose(section['title'], values)}</h2>"
-        sentence = first_sentence(section["markdown"])
         if sentence:
             body += f"<p class='lead'>{prose(sentence, values)}</p>"
-        code = _small(section["code"], section["plot_code"])
         parts = []
         if code:
             parts.append(f"<pre class='code'>{highlight(code.strip())}</pre>")
