@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test test-fast exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
+.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test test-fast exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -76,6 +76,12 @@ $(AXE): tools/browser/package.json tools/browser/package-lock.json
 	cd tools/browser && npm ci --no-audit --no-fund
 	@touch $(AXE)
 
+slides: $(STAMP)  ## one slide deck per chapter in _build/slides (offline HTML; runs the notebooks the cache lacks)
+	$(BIN)/python -m mlecourse.course.slides
+
+pages: book book-nosolutions slides  ## the published site in _build/pages: the course, workshop/ and slides/
+	$(BIN)/python -m mlecourse.course.pages
+
 browser-tools: $(AXE)  ## install axe-core (npm) for the browser tests; needs Debian's chromium
 
 site-shots: $(STAMP)  ## a PNG of the top of every page (and each chapter's first plot) in _build/shots/
@@ -85,7 +91,16 @@ site-offline: $(STAMP)  ## a copy of the built site that opens from file:// with
 	$(BIN)/python -m mlecourse.course.site_check offline
 	$(BIN)/python -m mlecourse.course.site_check offline --no-solutions
 
-test: $(STAMP)  ## everything: notebooks, workbooks, checks, data, the book
+# The bundle test installs with two interpreters; the lock pins a few packages
+# differently for them, and the version this .venv lacks must be downloaded
+# while there is a network (.ci/run makes this before cutting it).
+BUNDLE_TEST_WHEELS := _build/bundle-test-wheels/foreign.lock
+$(BUNDLE_TEST_WHEELS): requirements.lock tests/bundle_wheels.py | $(STAMP)
+	$(BIN)/python tests/bundle_wheels.py
+
+bundle-test-wheels: $(BUNDLE_TEST_WHEELS)  ## download the few wheels the bundle test cannot rebuild from .venv
+
+test: $(STAMP) $(BUNDLE_TEST_WHEELS)  ## everything: notebooks, workbooks, checks, data, the book
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

@@ -1,18 +1,21 @@
-"""The attendee bundle installs with no network and the doctor passes there; a package
-broken afterwards is repaired, offline, by following the doctor's advice.
+"""The attendee bundle installs with no network, with interpreters of two patch levels,
+and the doctor passes there; a package broken afterwards is repaired, offline, by
+following the doctor's advice.
 
 CI runs this offline, so the test cannot download its wheelhouse: it rebuilds
 wheels from the distributions installed in this environment (their RECORD
-lists every file) for the packages `mlecourse doctor` needs, writes a lock
-file pinning exactly those, and bundles with that lock. The doctor checks
-against the bundle's own lock, so its "N pinned packages match" is honest
-about the subset. The full bundle (every pin, several platforms) is
-`make bundle`, which downloads.
+lists every file) for the packages `mlecourse doctor` needs and for every
+package the lock pins differently for the two interpreters; the pins this
+environment does not have (soupsieve 2.10 for Python 3.11.2) were downloaded
+before the network went by `make bundle-test-wheels` (tests/bundle_wheels.py).
+Its lock is the real lock's entries for those packages, markers included, so
+the bundle's completeness check and the installer evaluate the same markers as
+with the full lock. The full bundle (every pin, several platforms) is `make
+bundle`, which downloads.
 """
 import base64
 import csv
 import hashlib
-import importlib.metadata as md
 import io
 import os
 import shutil
@@ -22,31 +25,11 @@ import time
 import zipfile
 from pathlib import Path
 
+import bundle_wheels
 import pytest
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from mlecourse.course import bundle
 from mlecourse.paths import ROOT
-
-# What `mlecourse doctor` imports, and what installing the course needs.
-DOCTOR_NEEDS = ["scikit-learn", "pandas", "matplotlib", "myst-nb", "jupyter-client", "ipykernel",
-                "packaging", "pyyaml", "nbformat", "nbclient", "setuptools"]
-
-
-def closure(names):
-    found, todo = {}, list(names)
-    while todo:
-        name = canonicalize_name(todo.pop())
-        if name in found:
-            continue
-        dist = md.distribution(name)
-        found[name] = dist
-        for text in dist.requires or []:
-            req = Requirement(text)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                todo.append(req.name)
-    return found
 
 
 def _record_line(arcname, data):
@@ -68,6 +51,7 @@ def rebuild_wheel(dist, into: Path) -> Path:
     scripts = {ep.name for ep in dist.entry_points if ep.group in ("console_scripts", "gui_scripts")}
     data_dir = f"{name}-{version}.data"
     records = []
+    # Stored, not deflated: compressing 500 MB cost 24 s of CPU, more than writing it saves.
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as zf:
         for row in csv.reader(io.StringIO((info / "RECORD").read_text())):
             relative = row[0]
@@ -98,18 +82,39 @@ def rebuild_wheel(dist, into: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def subset(tmp_path_factory):
+def pythons():
+    """Real interpreters of two patch levels at least, each with its marker environment."""
+    found = bundle_wheels.interpreters()
+    assert len(found) >= 2, (f"the bundle test needs Python 3.11 at two patch levels; found {found}: "
+                             "install Debian's python3 (3.11.2) beside the one .venv was made with")
+    return {python: bundle_wheels.marker_environment(python) for python in found}
+
+
+@pytest.fixture(scope="module")
+def subset(tmp_path_factory, pythons):
     home = tmp_path_factory.mktemp("bundle")
     wheelhouse = home / "wheelhouse"
     wheelhouse.mkdir()
-    dists = closure(DOCTOR_NEEDS + ["uv"])
+    envs = list(pythons.values())
+    names = bundle_wheels.subset_names(envs)
+    dists = bundle_wheels.closure(sorted(names) + ["uv"])
     started = time.perf_counter()
     for dist in dists.values():
         rebuild_wheel(dist, wheelhouse)
+    foreign = bundle_wheels.foreign_pins(envs, names)
+    assert foreign, "the lock pins nothing differently for these interpreters: the test would prove less"
+    for name in foreign:  # downloaded before the network went: the versions this environment lacks
+        wheels = [w for w in bundle_wheels.FETCHED.glob("*.whl")
+                  if bundle_wheels.canonicalize_name(w.name.split("-")[0]) == name]
+        assert wheels, f"no downloaded wheel of {name} in {bundle_wheels.FETCHED}: run `make bundle-test-wheels`"
+        for wheel in wheels:
+            if not (wheelhouse / wheel.name).exists():
+                shutil.copyfile(wheel, wheelhouse / wheel.name)
     size = sum(p.stat().st_size for p in wheelhouse.iterdir()) / 1e6
-    print(f"\nwheelhouse of {len(dists)} rebuilt wheels, {size:.0f} MB, in {time.perf_counter() - started:.0f} s")
+    print(f"\nwheelhouse of {len(list(wheelhouse.iterdir()))} wheels ({', '.join(sorted(foreign))} downloaded), "
+          f"{size:.0f} MB, in {time.perf_counter() - started:.0f} s")
     lock = home / "requirements.lock"
-    lock.write_text("".join(f"{d.metadata['Name']}=={d.version}\n" for n, d in sorted(dists.items()) if n != "uv"))
+    lock.write_text(bundle_wheels.lock_entries(names))
     yield home, wheelhouse, lock
     shutil.rmtree(home, ignore_errors=True)  # about 2 GB: wheels, archive, unpacked bundle, its venv
 
@@ -126,30 +131,48 @@ def offline(cmd, cwd):
                           cwd=cwd, capture_output=True, text=True, env=env)
 
 
-def test_bundle_installs_offline_and_the_doctor_repairs_a_broken_package(subset):
-    home, wheelhouse, lock = subset
+def make_bundle(home, wheelhouse, lock, out):
     made = subprocess.run([sys.executable, "-m", "mlecourse.course.cli", "bundle", "--wheelhouse", str(wheelhouse),
-                           "--lock", str(lock), "--no-site", "--allow-dirty", "--target", "linux-x86_64-py3.11",
-                           "--out", str(home / "out")], capture_output=True, text=True)
+                           "--lock", str(lock), "--no-site", "--no-slides", "--allow-dirty", "--target", "linux-x86_64-py3.11",
+                           "--out", str(out)], capture_output=True, text=True)
+    return made
+
+
+def installed_version(python, name):
+    return subprocess.run([str(python), "-c", f"import importlib.metadata as m; print(m.version({name!r}))"],
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_bundle_installs_offline_with_two_patch_levels_and_the_doctor_repairs_a_broken_package(subset, pythons):
+    home, wheelhouse, lock = subset
+    made = make_bundle(home, wheelhouse, lock, home / "out")
     assert made.returncode == 0, made.stderr
     archive = next((home / "out").glob("mlecourse-bundle-*.zip"))
     with zipfile.ZipFile(archive) as zf:
         names = zf.namelist()
-        zf.extractall(home / "attendee")
-    folder = home / "attendee" / archive.stem
     assert {f"{archive.stem}/START-HERE.txt", f"{archive.stem}/install.py",
             f"{archive.stem}/requirements.lock"} <= set(names)
     assert any(n.startswith(f"{archive.stem}/exercises/") for n in names)
     assert any(n.startswith(f"{archive.stem}/data/") for n in names)
     assert not any(n.startswith((f"{archive.stem}/solutions/", f"{archive.stem}/instructors/")) for n in names)
 
-    base_python = getattr(sys, "_base_executable", sys.executable)
-    started = time.perf_counter()
-    installed = offline([base_python, "install.py"], folder)
-    seconds = time.perf_counter() - started
-    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
-    assert "All good: you are ready." in installed.stdout and "✗" not in installed.stdout
-    print(f"bundle {archive.stat().st_size / 1e6:.0f} MB; offline install + doctor {seconds:.0f} s")
+    envs = list(pythons.values())
+    foreign = bundle_wheels.foreign_pins(envs, bundle_wheels.subset_names(envs))
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(home / "unzipped")
+    for python, env in pythons.items():  # each attendee has the unzipped bundle on their own laptop
+        folder = home / f"attendee-{env['python_full_version']}" / archive.stem
+        shutil.copytree(home / "unzipped" / archive.stem, folder, copy_function=os.link)  # 500 MB: links
+        started = time.perf_counter()
+        installed = offline([python, "install.py"], folder)
+        seconds = time.perf_counter() - started
+        assert installed.returncode == 0, (python, installed.stdout[-3000:] + installed.stderr[-3000:])
+        assert "All good: you are ready." in installed.stdout and "✗" not in installed.stdout
+        venv_python = folder / ".venv" / "bin" / "python"
+        for name in foreign:  # the pin the lock chose for this interpreter, not the first one seen
+            assert installed_version(venv_python, name) == bundle_wheels.selected(env)[name], (python, name)
+        print(f"bundle {archive.stat().st_size / 1e6:.0f} MB; Python {env['python_full_version']}: "
+              f"offline install + doctor {seconds:.0f} s")
 
     # Break two packages: one uninstalled, one with a file deleted (its metadata still says installed).
     python = folder / ".venv" / "bin" / "python"
@@ -173,18 +196,44 @@ def test_bundle_installs_offline_and_the_doctor_repairs_a_broken_package(subset)
     again = offline([str(python), "-m", "mlecourse.course.cli", "doctor"], folder)
     assert again.returncode == 0 and "All good" in again.stdout, again.stdout
 
+    # A deleted data file: the bundle is no git clone, so the advice is to regenerate it, and it works.
+    (folder / "data" / "loans.csv.gz").unlink()
+    doctor = offline([str(python), "-m", "mlecourse.course.cli", "doctor"], folder)
+    advice = next(line for line in doctor.stdout.splitlines() if "fix:" in line)
+    assert "git" not in advice and "python -m mlecourse.lender.data generate" in advice, doctor.stdout
+    regenerated = offline([str(python), "-m", "mlecourse.lender.data", "generate"], folder)
+    assert regenerated.returncode == 0, regenerated.stderr
+    again = offline([str(python), "-m", "mlecourse.course.cli", "doctor"], folder)
+    assert again.returncode == 0 and "All good" in again.stdout, again.stdout
+
 
 def test_a_wheelhouse_missing_a_package_stops_in_one_line(subset, tmp_path):
     home, wheelhouse, lock = subset
     partial = tmp_path / "wheelhouse"
-    shutil.copytree(wheelhouse, partial)
+    shutil.copytree(wheelhouse, partial, copy_function=os.link)  # 500 MB: link, not copy
     next(partial.glob("joblib-*.whl")).unlink()
     result = subprocess.run([sys.executable, "-m", "mlecourse.course.cli", "bundle", "--wheelhouse", str(partial),
-                             "--lock", str(lock), "--no-site", "--allow-dirty", "--target", "linux-x86_64-py3.11",
+                             "--lock", str(lock), "--no-site", "--no-slides", "--allow-dirty", "--target", "linux-x86_64-py3.11",
                              "--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert result.returncode == 2
     assert "lacks joblib==" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.zip"))
+
+
+def test_a_wheelhouse_with_one_patch_level_s_pins_only_is_refused(subset, pythons, tmp_path):
+    """The wheels for Python 3.11.0-3.11.4 alone used to pass; 3.11.5 and newer then failed to install."""
+    home, wheelhouse, lock = subset
+    envs = list(pythons.values())
+    name = sorted(bundle_wheels.foreign_pins(envs, bundle_wheels.subset_names(envs)))[0]
+    newest = max(envs, key=lambda env: bundle.Version(env["python_full_version"]))
+    partial = tmp_path / "wheelhouse"
+    shutil.copytree(wheelhouse, partial, copy_function=os.link)  # 500 MB: link, not copy
+    version = bundle_wheels.selected(newest)[name]
+    for wheel in partial.glob("*.whl"):
+        if bundle_wheels.canonicalize_name(wheel.name.split("-")[0]) == name and wheel.name.split("-")[1] == version:
+            wheel.unlink()
+    result = make_bundle(home, partial, lock, tmp_path / "out")
+    assert result.returncode == 2 and f"lacks {name}=={version} for linux-x86_64-py3.11 (Python 3.11." in result.stderr
 
 
 def test_a_dirty_tree_is_refused(tmp_path, monkeypatch):
@@ -192,7 +241,7 @@ def test_a_dirty_tree_is_refused(tmp_path, monkeypatch):
     (tmp_path / "notes.md").write_text("uncommitted")
     monkeypatch.setattr(bundle, "ROOT", tmp_path)
     assert bundle.dirty(tmp_path) == ["notes.md"]
-    assert bundle.main(["--no-site", "--wheelhouse", str(tmp_path)]) == 2
+    assert bundle.main(["--no-site", "--no-slides", "--wheelhouse", str(tmp_path)]) == 2
 
 
 def test_wheel_tags_serve_the_right_platforms():
@@ -217,3 +266,33 @@ def test_hashes_are_read_per_version_from_the_lock(tmp_path):
     assert bundle._with_hashes("contourpy==1.4.0", known) == "contourpy==1.4.0 --hash=sha256:ccc"
     assert [str(r) for r in bundle.pins(lock)] == ['contourpy==1.3.3; python_full_version < "3.12"',
                                                     'contourpy==1.4.0; python_full_version >= "3.12"']
+
+
+def test_the_bundle_carries_the_checks_references_and_the_guide_says_so(tmp_path):
+    """A deliberate choice: the checks run offline on the attendee's laptop, so their
+    reference answers ship with them; the instructor guide tells instructors so."""
+    bundle.course_files(ROOT, tmp_path, with_solutions=False)
+    checks = sorted((tmp_path / "src" / "mlecourse" / "checks").glob("ch[0-9][0-9]_*.py"))
+    assert checks and all("def ref_" in path.read_text() for path in checks)
+    assert not (tmp_path / "solutions").exists() and not (tmp_path / "instructors").exists()
+    guide = (ROOT / "instructors" / "guide.md").read_text()
+    assert "**The bundle holds the checks' reference answers.**" in guide and "`ref_duplicates`" in guide
+
+
+def test_each_target_resolves_every_patch_range_its_markers_name(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("soupsieve==2.10 ; python_full_version < '3.11.5'\n"
+                    "soupsieve==4.1.3 ; python_full_version >= '3.11.5'\n"
+                    "numpy==2.4.6 ; python_full_version < '3.12'\nnumpy==2.5.5 ; python_full_version >= '3.12'\n"
+                    "pywin32==312 ; sys_platform == 'win32'\n")
+    linux311, linux312 = bundle.TARGETS["linux-x86_64-py3.11"], bundle.TARGETS["linux-x86_64-py3.12"]
+    found = {r.first: r.pins for r in linux311.resolutions(bundle.pins(lock))}
+    assert found == {"3.11.0": ("numpy==2.4.6", "soupsieve==2.10"), "3.11.5": ("numpy==2.4.6", "soupsieve==4.1.3")}
+    assert [r.pins for r in linux312.resolutions(bundle.pins(lock))] == [("numpy==2.5.5", "soupsieve==4.1.3")]
+    assert "pywin32==312" in bundle.TARGETS["windows-amd64-py3.11"].resolutions(bundle.pins(lock))[0].pins
+    wheelhouse = tmp_path / "wheelhouse"
+    wheelhouse.mkdir()
+    for name in ("soupsieve-2.10-py3-none-any.whl", "numpy-2.4.6-cp311-cp311-manylinux_2_17_x86_64.whl"):
+        (wheelhouse / name).write_bytes(b"")
+    assert bundle.missing_wheels(lock, wheelhouse, [linux311]) == [
+        "soupsieve==4.1.3 for linux-x86_64-py3.11 (Python 3.11.5+)"]

@@ -28,3 +28,54 @@ def test_the_workflow_tests_then_runs_the_pipeline():
     steps = " ".join(step.get("run", "") for step in flow["jobs"]["pipeline"]["steps"])
     assert "make pipeline" in steps and flow["jobs"]["pipeline"]["needs"] == "test"
     assert ".ci/run" in " ".join(step.get("run", "") for step in flow["jobs"]["test"]["steps"])
+
+
+def test_the_pages_job_publishes_the_folder_make_pages_builds():
+    from mlecourse.course import pages
+
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    job = flow["jobs"]["pages"]
+    assert job["needs"] == "test" and "refs/heads/main" in job["if"] and "push" in job["if"]
+    assert job["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    steps = job["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    upload = steps[uses.index("actions/upload-pages-artifact")]
+    assert upload["with"]["path"] == pages.PAGES_DIR.relative_to(ROOT).as_posix()
+    assert uses.index("actions/deploy-pages") > uses.index("actions/upload-pages-artifact")
+    built = [i for i, step in enumerate(steps) if step.get("run") == "make pages"]
+    assert built and built[0] < uses.index("actions/upload-pages-artifact")
+    recipe = (ROOT / "Makefile").read_text().split("\npages:", 1)[1].split("\n\n", 1)[0]
+    assert "mlecourse.course.pages" in recipe and all(t in recipe.splitlines()[0]
+                                                      for t in ("book", "book-nosolutions", "slides"))
+
+
+def test_pages_assembles_the_three_builds_and_names_a_missing_one(tmp_path):
+    from mlecourse.course import pages
+
+    builds = {}
+    for name in ("full", "workshop", "slides"):
+        builds[name] = tmp_path / name
+        builds[name].mkdir()
+        (builds[name] / "index.html").write_text(f"<html>{name}</html>")
+    (builds["full"] / ".buildinfo").write_text("sphinx")
+    out = pages.assemble(builds["full"], builds["workshop"], builds["slides"], tmp_path / "pages")
+    assert (out / "index.html").read_text() == "<html>full</html>"
+    assert (out / "workshop" / "index.html").read_text() == "<html>workshop</html>"
+    assert (out / "slides" / "index.html").read_text() == "<html>slides</html>"
+    assert (out / ".nojekyll").exists() and not (out / ".buildinfo").exists()
+    (builds["slides"] / "index.html").unlink()
+    try:
+        pages.assemble(builds["full"], builds["workshop"], builds["slides"], tmp_path / "pages")
+    except FileNotFoundError as err:
+        assert "make slides" in str(err)
+    else:
+        raise AssertionError("a missing build was not named")
+
+
+def test_a_fork_is_told_to_name_its_own_repository():
+    from mlecourse.course import pages
+
+    url = pages.repository_url()
+    owner_repo = url.removeprefix("https://github.com/")
+    assert pages.mismatch(url, owner_repo) == "" and pages.mismatch(url, None) == ""
+    assert "repository.url in _config.yml" in pages.mismatch(url, "someone/fork")

@@ -60,3 +60,40 @@ def test_a_failure_makes_the_report_say_so_and_exit_nonzero(monkeypatch, capsys)
     assert doctor.main() == 1
     out = capsys.readouterr().out
     assert "✗  Data files" in out and "1 check(s) failed" in out and "FAIL Data files" in out
+
+
+def test_the_advice_fits_where_the_course_is(tmp_path):
+    """A bundle is no git clone and has no `make setup`: its advice must work there."""
+    bundle_folder, clone = tmp_path / "bundle", tmp_path / "clone"
+    (bundle_folder / "wheelhouse").mkdir(parents=True)
+    (bundle_folder / "install.py").write_text("")
+    (clone / ".git").mkdir(parents=True)
+    assert doctor.place(bundle_folder) == "bundle" and doctor.place(clone) == "clone"
+    assert doctor.place(tmp_path) == "folder"
+    loans_gone = ["data/loans.csv.gz is missing; restore it with `git checkout -- data/loans.csv.gz` ..."]
+    assert "git checkout -- data/" in doctor.data_fix(loans_gone, "clone")
+    for where in ("bundle", "folder"):
+        assert doctor.data_fix(loans_gone, where) == doctor.REGENERATE
+        # The generator writes the loans only: a report file comes back from the zip.
+        assert "extract data/ again" in doctor.data_fix(["data/report/market.csv is missing; ..."], where)
+    assert "make setup" in doctor.package_fix("clone") and "make setup" not in doctor.package_fix("bundle")
+    assert "wheelhouse" in doctor.package_fix("bundle")
+
+
+def test_a_deleted_data_file_is_reported_without_the_clone_only_advice(monkeypatch, tmp_path):
+    from mlecourse.lender.data import loading
+    monkeypatch.setattr(data, "verify_checksums", lambda: ["data/loans.csv.gz is missing; restore it with "
+                                                            "`git checkout -- data/loans.csv.gz` or ..."])
+    finding = doctor.check_data("bundle")
+    assert not finding.ok and finding.detail == "data/loans.csv.gz is missing" and "git" not in finding.fix
+
+
+def test_the_troubleshooting_page_gives_the_doctor_s_own_advice():
+    page = (ROOT / "appendices" / "troubleshooting.md").read_text()
+    assert "`git checkout -- data/`" in page  # what data_fix says in a clone
+    assert doctor.REGENERATE.split("`")[1] in page  # and in a bundle
+    assert "extract `data/` from the bundle's zip again" in page
+    for case in ("soupsieve", "Python 3.11 or newer", "No space left on device", "doctor --fix"):
+        assert case in page, case
+    setup = (ROOT / "appendices" / "setup.md").read_text()
+    assert "{doc}`troubleshooting`" in setup

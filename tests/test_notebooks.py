@@ -133,7 +133,7 @@ def test_every_exercise_belongs_to_a_workbook():
 
 def test_schedule_adds_up_the_chapters():
     rows = plan.schedule()
-    sessions = [r for r in rows if r["kind"] in ("teaching", "exercises")]
+    sessions = [r for r in rows if r["kind"] in ("teaching", "exercises", "review")]
     assert sum(r["minutes"] for r in sessions) == sum(
         c.teaching_minutes + c.exercise_minutes for c in plan.chapters())
     assert rows[-1]["session"] == "End"

@@ -7,6 +7,7 @@ Everything a learner does works without ``make`` (Windows has none)::
     mlecourse reset NN         restore workbook NN, saving your copy in work/backups/
     mlecourse hint 3.2 [N]     the Nth hint of exercise 3.2
     mlecourse doctor           is this machine ready for the course?
+    mlecourse collect          (instructors) a live table of the room's `progress --send`
 
 The ``make`` targets call these same functions. Every command says what it
 did and what it left alone; a mistake in what you typed gets one line.
@@ -61,6 +62,34 @@ def cmd_progress(args) -> int:
     return 0
 
 
+def cmd_progress_or_send(args) -> int:
+    """``progress --send URL --name NAME``: the same rows, sent to the instructor's ``collect``."""
+    if not args.send:
+        return cmd_progress(args)
+    from dataclasses import asdict
+
+    from . import collect, progress
+    if not args.name:
+        raise LearnerFileError("say the name the instructor's table shows for you: --name \"Ada\"")
+    if not collect.NAME.match(args.name):
+        raise LearnerFileError("a name is 1 to 40 letters, digits, spaces or .-_'")
+    work = _work(args)
+    if args.chapter:
+        workbooks.find_workbook(args.chapter)
+    show = None if args.quiet else progress.bar()
+    try:
+        rows = progress.collect(work, args.chapter, show)
+    finally:
+        if show:
+            show.close()
+    try:
+        print(collect.send(args.send, args.name, [asdict(r) for r in rows]))
+    except ValueError as err:
+        raise LearnerFileError(str(err)) from None
+    print(f"Sent {len(rows)} results; nothing in {work} was changed.")
+    return 0
+
+
 def cmd_reset(args) -> int:
     for line in workbooks.reset(args.chapter, _work(args)):
         print(line)
@@ -93,6 +122,7 @@ def cmd_doctor(args) -> int:
 # Commands that pass their arguments on to a module's own parser (its --help is theirs).
 PASS_THROUGH = {
     "bundle": ("write the offline attendee bundle (instructors)", "mlecourse.course.bundle", []),
+    "collect": ("show the room's progress, sent by `progress --send` (instructors)", "mlecourse.course.collect", []),
     "exercises": ("regenerate exercises/ from solutions/ (authors)", "mlecourse.course.workbooks", ["generate"]),
     "bench": ("time every notebook and its slowest cell", "mlecourse.course.bench", []),
     "build": ("build the site into _build/html", "mlecourse.course.build", []),
@@ -119,7 +149,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("chapter", nargs="?", help="only this chapter's workbook, e.g. 3")
     p.add_argument("--json", action="store_true", help="machine-readable, for an instructor's script")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=cmd_progress)
+    p.add_argument("--send", metavar="URL", help="send the result to the instructor's `mlecourse collect`")
+    p.add_argument("--name", help="with --send: the name the instructor's table shows (your choice)")
+    p.set_defaults(run=cmd_progress_or_send)
 
     p = subs.add_parser("reset", help="restore workbook NN from exercises/, saving yours in work/backups/")
     p.add_argument("chapter", help="the chapter number, e.g. 3")

@@ -22,6 +22,20 @@ MIN_PYTHON = (3, 11)
 # The fix for any broken package: it reinstalls what the lock file pins, from
 # uv's cache or the bundle's wheelhouse, so it works without network.
 FIX = "run `mlecourse doctor --fix` (or `make setup`), then `mlecourse doctor` again"
+FIX_IN_BUNDLE = "run `mlecourse doctor --fix` (it reinstalls from wheelhouse/, offline), then `mlecourse doctor` again"
+REGENERATE = "`python -m mlecourse.lender.data generate` rebuilds data/loans.csv.gz, byte for byte"
+
+
+def place(root: Path = ROOT) -> str:
+    """Where the course runs from: "bundle" (unzipped, with its wheelhouse), "clone" (git), or
+    "folder" (a copy with neither). The advice differs: a bundle has no git and no `make setup`."""
+    if (root / "wheelhouse").is_dir() and (root / "install.py").is_file():
+        return "bundle"
+    return "clone" if (root / ".git").exists() else "folder"
+
+
+def package_fix(where: str | None = None) -> str:
+    return FIX_IN_BUNDLE if (where or place()) == "bundle" else FIX
 
 
 @dataclass
@@ -35,8 +49,8 @@ class Finding:
 def check_python(version: tuple[int, int, int] = sys.version_info[:3]) -> Finding:
     shown = ".".join(map(str, version))
     ok = tuple(version[:2]) >= MIN_PYTHON
-    return Finding("Python", ok, shown, "" if ok else "install Python 3.11 or newer, then "
-                   "`rm -rf .venv && make setup`")
+    again = "`python3.11 install.py`" if place() == "bundle" else "`rm -rf .venv && make setup PYTHON=python3.11`"
+    return Finding("Python", ok, shown, "" if ok else f"install Python 3.11 or newer, then {again}")
 
 
 def pinned(lock: Path) -> dict[str, str]:
@@ -71,7 +85,7 @@ def check_packages(pins: dict[str, str], installed=md.version) -> Finding:
     ok = not problems
     detail = f"{len(pins)} pinned packages match" if ok else "; ".join(problems[:5]) + (
         f" and {len(problems) - 5} more" if len(problems) > 5 else "")
-    return Finding("Packages", ok, detail, "" if ok else FIX)
+    return Finding("Packages", ok, detail, "" if ok else package_fix())
 
 
 def check_imports(modules=("mlecourse", "sklearn", "pandas", "matplotlib", "myst_nb")) -> Finding:
@@ -82,7 +96,7 @@ def check_imports(modules=("mlecourse", "sklearn", "pandas", "matplotlib", "myst
         except Exception as err:  # any import failure is what we report
             failed.append(f"{module}: {type(err).__name__}: {err}")
     return Finding("Imports", not failed, "core modules import" if not failed else "; ".join(failed),
-                   "" if not failed else FIX)
+                   "" if not failed else package_fix())
 
 
 def kernel_command() -> tuple[str, str]:
@@ -97,7 +111,7 @@ def check_kernel(executable: str = sys.executable, lookup=kernel_command) -> Fin
     try:
         command, where = lookup()
     except Exception as err:
-        return Finding("Jupyter kernel", False, f"no python3 kernel: {err}", FIX)
+        return Finding("Jupyter kernel", False, f"no python3 kernel: {err}", package_fix())
     # Jupyter replaces a bare "python" with the Python it runs under itself.
     ok = command in {"python", "python3"} or Path(command).resolve() == Path(executable).resolve()
     detail = f"python3 kernel runs {command}" + ("" if ok else f", not {executable}")
@@ -106,11 +120,22 @@ def check_kernel(executable: str = sys.executable, lookup=kernel_command) -> Fin
     return Finding("Jupyter kernel", ok, detail, fix)
 
 
-def check_data() -> Finding:
+def data_fix(problems: list[str], where: str | None = None) -> str:
+    """The advice that works where the course is: git restores a clone's files; a bundle or a
+    copy regenerates the loans file (the only one the generator writes), or unzips data/ again."""
+    if (where or place()) == "clone":
+        return "`git checkout -- data/` restores them"
+    if all(problem.startswith("data/loans.csv.gz ") for problem in problems):
+        return REGENERATE
+    return "extract data/ again from the bundle's zip (or the course's download), over this folder's"
+
+
+def check_data(where: str | None = None) -> Finding:
     from mlecourse.lender.data.loading import verify_checksums
     problems = verify_checksums()
+    shown = [p.split(";")[0] for p in problems]  # the data module's own advice assumes a git clone
     return Finding("Data files", not problems, "all checksums match" if not problems else
-                   "; ".join(problems), "" if not problems else "`git checkout -- data/` restores them")
+                   "; ".join(shown), "" if not problems else data_fix(problems, where))
 
 
 def check_port() -> Finding:

@@ -1,12 +1,17 @@
 """The course as data: its chapters, their timings, and a workshop schedule.
 
 Each chapter notebook keeps its overview in its own metadata, under the key
-``mlecourse``: teaching and exercise minutes, questions, objectives and key
-points. The site shows it at the top and bottom of the chapter, and the
-instructor guide adds the minutes up into a schedule, so there is one source.
+``mlecourse``: teaching minutes, each exercise's minutes (and an open
+exercise's pair review), the exercises a workshop does in the room,
+questions, objectives and key points. The exercises themselves are read from
+the chapter's workbook, so a new or renumbered exercise without minutes
+stops the plan with its name. The site shows the overview at the top and
+bottom of the chapter, the instructor notes show the minutes, and the
+instructor guide adds them up into a schedule, so there is one source.
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -17,7 +22,21 @@ import yaml
 
 from mlecourse.paths import ROOT
 
-REQUIRED = ("teaching_minutes", "exercise_minutes", "questions", "objectives", "keypoints")
+REQUIRED = ("teaching_minutes", "questions", "objectives", "keypoints")
+SEED_SCRIPT = "tools/exercise_minutes.py"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of a workbook, with its minutes from the chapter's metadata."""
+    id: str
+    minutes: int
+    review: int = 0  # minutes of a pair review with the rubric, after an open exercise
+    open: bool = False  # no check: a written answer, reviewed with a rubric
+
+    @property
+    def total(self) -> int:
+        return self.minutes + self.review
 
 
 @dataclass(frozen=True)
@@ -25,21 +44,78 @@ class Chapter:
     path: Path
     title: str
     teaching_minutes: int
-    exercise_minutes: int
+    exercises: tuple[Exercise, ...]
     questions: list[str]
     objectives: list[str]
     keypoints: list[str]
+    in_room: tuple[str, ...] = ()  # the exercises a workshop does in the room; the rest is homework
+
+    @property
+    def exercise_minutes(self) -> int:
+        return sum(e.total for e in self.exercises)
+
+
+EXERCISE_LABEL = re.compile(r"^:label:\s*ex-(\d+)-(\d+)\s*$", re.M)
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\d.]+)["']""")
+
+
+def _workbook_cells(stem: str) -> list[dict]:
+    workbook = ROOT / "solutions" / f"{stem}.ipynb"
+    return json.loads(workbook.read_text())["cells"] if workbook.exists() else []
+
+
+def workbook_exercises(stem: str) -> tuple[str, ...]:
+    """Every exercise of a chapter's workbook, checked or open, in order, from its labels."""
+    cells = _workbook_cells(stem)
+    found = [f"{a}.{b}" for c in cells if c["cell_type"] == "markdown"
+             for a, b in EXERCISE_LABEL.findall("".join(c["source"]))]
+    return tuple(dict.fromkeys(found))
+
+
+def checked_exercises(stem: str) -> tuple[str, ...]:
+    """The exercises of a workbook that a ``check`` call grades, in order."""
+    cells = _workbook_cells(stem)
+    found = [m for c in cells if c["cell_type"] == "code" for m in CHECK_CALL.findall("".join(c["source"]))]
+    return tuple(dict.fromkeys(found))
+
+
+def exercises_of(notebook_path: Path, meta: dict) -> tuple[tuple[Exercise, ...], tuple[str, ...]]:
+    """The workbook's exercises with their minutes, and the in-room choice, from ``meta``;
+    every exercise of the workbook must have minutes, and nothing else may."""
+    stem, where = notebook_path.stem, f"chapters/{notebook_path.name}"
+    ids, given = workbook_exercises(stem), meta.get("exercises") or {}
+    missing = [i for i in ids if i not in given]
+    if missing:
+        raise ValueError(f"{where}: metadata.mlecourse.exercises has no minutes for {', '.join(missing)} "
+                         f"(run `.venv/bin/python {SEED_SCRIPT}`, or add them by hand)")
+    extra = [i for i in given if i not in ids]
+    if extra:
+        raise ValueError(f"{where}: metadata.mlecourse.exercises names {', '.join(extra)}, which "
+                         f"solutions/{notebook_path.name} does not have")
+    checked = set(checked_exercises(stem))
+    exercises = tuple(Exercise(i, int(given[i]["minutes"]), int(given[i].get("review", 0)), i not in checked)
+                      for i in ids)
+    room = tuple(meta.get("in_room") or ())
+    strangers = [i for i in room if i not in ids]
+    if strangers:
+        raise ValueError(f"{where}: metadata.mlecourse.in_room names {', '.join(strangers)}, not in its workbook")
+    if "exercise_minutes" in meta and int(meta["exercise_minutes"]) != sum(e.total for e in exercises):
+        raise ValueError(f"{where}: exercise_minutes ({meta['exercise_minutes']}) is not the sum of the "
+                         "exercises' minutes: remove it, the sum is the total")
+    return exercises, room
 
 
 def overview(notebook_path: Path) -> dict:
-    """The ``mlecourse`` metadata of a chapter notebook, checked for completeness."""
+    """The ``mlecourse`` metadata of a chapter notebook, checked for completeness;
+    ``exercise_minutes`` is the sum of its exercises' minutes and reviews."""
     meta = json.loads(Path(notebook_path).read_text())["metadata"].get("mlecourse")
     if not meta:
         raise ValueError(f"{notebook_path} has no 'mlecourse' metadata (timings, objectives)")
     missing = [key for key in REQUIRED if not meta.get(key)]
     if missing:
         raise ValueError(f"{notebook_path}: 'mlecourse' metadata lacks {', '.join(missing)}")
-    return meta
+    exercises, _ = exercises_of(Path(notebook_path), meta)
+    return {**meta, "exercise_minutes": sum(e.total for e in exercises)}
 
 
 def _title(notebook_path: Path) -> str:
@@ -61,67 +137,154 @@ def _toc_files(node) -> list[str]:
     return []
 
 
+def chapter(path: Path) -> Chapter:
+    """One chapter notebook, read from its metadata and its workbook."""
+    meta = overview(path)
+    exercises, room = exercises_of(path, meta)
+    return Chapter(path, _title(path), int(meta["teaching_minutes"]), exercises, meta["questions"],
+                   meta["objectives"], meta["keypoints"], room)
+
+
 def chapters() -> list[Chapter]:
     """The chapter notebooks, in the order of the book."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    out = []
-    for name in _toc_files({"file": toc["root"], **toc}):
-        path = ROOT / f"{name}.ipynb"
-        if name.startswith("chapters/") and path.exists():
-            meta = overview(path)
-            out.append(Chapter(path, _title(path), int(meta["teaching_minutes"]),
-                               int(meta["exercise_minutes"]), meta["questions"],
-                               meta["objectives"], meta["keypoints"]))
-    return out
+    return [chapter(ROOT / f"{name}.ipynb") for name in _toc_files({"file": toc["root"], **toc})
+            if name.startswith("chapters/") and (ROOT / f"{name}.ipynb").exists()]
+
+
+def exercise_ids(chapter: Chapter) -> tuple[str, ...]:
+    """The checked exercises of a chapter's workbook, in order, from its ``check`` calls."""
+    return checked_exercises(chapter.path.stem)
 
 
 def _clock(text: str) -> datetime:
     return datetime.strptime(text, "%H:%M")
 
 
-PAUSES = ("break", "lunch", "welcome", "recap", "close", "end")
-MIN_PART = 20  # minutes: a block is not cut into a piece shorter than this
+PAUSES = ("break", "lunch", "end")  # everything else (welcome, recap, close too) is time in a chair
+MIN_PART = 20  # minutes: teaching is not cut into a piece shorter than this
 
 
 @dataclass(frozen=True)
 class Block:
-    """One chapter's teaching, or the exercises of it done in the room."""
+    """One chapter's teaching, one exercise done in the room, or the pair review after one."""
     title: str
-    kind: str  # "teaching" or "exercises"
+    kind: str  # "teaching", "exercises" or "review"
     minutes: int
     exercises: tuple[str, ...] = ()
 
 
 def blocks(chosen: list[Chapter], room: dict[str, tuple[str, ...]] | None = None) -> list[Block]:
-    """Teaching then exercises, per chapter; ``room`` limits the exercises done in the room."""
+    """Teaching, then each exercise done in the room (and its review), per chapter;
+    ``room`` names the exercises done in the room (default: all of them)."""
     out = []
-    for chapter in chosen:
-        out.append(Block(chapter.title, "teaching", chapter.teaching_minutes))
-        everything = exercise_ids(chapter)
-        kept = everything if room is None else room.get(chapter.path.stem, everything)
-        minutes = chapter.exercise_minutes if room is None else exercise_minutes(chapter, len(kept))
-        if minutes:
-            out.append(Block(chapter.title, "exercises", minutes, tuple(kept)))
+    for ch in chosen:
+        out.append(Block(ch.title, "teaching", ch.teaching_minutes))
+        kept = [e.id for e in ch.exercises] if room is None else room.get(ch.path.stem, ())
+        for exercise in ch.exercises:
+            if exercise.id in kept:
+                out.append(Block(ch.title, "exercises", exercise.minutes, (exercise.id,)))
+                if exercise.review:
+                    out.append(Block(ch.title, "review", exercise.review, (exercise.id,)))
     return out
 
 
-CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\d.]+)["']""")
+class _Day:
+    """The clock of a workshop: rows so far, and the rules a new row must keep."""
 
+    def __init__(self, start, day_end, break_after, break_minutes, lunch_minutes, close_minutes):
+        self.start, self.end = _clock(start), _clock(day_end)
+        self.break_after, self.break_minutes = break_after, break_minutes
+        self.lunch_minutes, self.close_minutes = lunch_minutes, close_minutes
+        self.rows: list[dict] = []
+        self.day, self.clock, self.since, self.lunched = 1, self.start, 0, False
 
-def exercise_ids(chapter: Chapter) -> tuple[str, ...]:
-    """The checked exercises of a chapter's workbook, in order, from its ``check`` calls."""
-    workbook = ROOT / "solutions" / chapter.path.name
-    if not workbook.exists():
-        return ()
-    cells = json.loads(workbook.read_text())["cells"]
-    found = [m for c in cells if c["cell_type"] == "code" for m in CHECK_CALL.findall("".join(c["source"]))]
-    return tuple(dict.fromkeys(found))
+    def copy(self) -> "_Day":
+        twin = copy.copy(self)
+        twin.rows = list(self.rows)
+        return twin
 
+    def add(self, session: str, kind: str, minutes: int, ids=()) -> None:
+        last = self.rows[-1] if self.rows else None
+        if kind == "exercises" and last and last["kind"] == kind and last["session"] == session:
+            last = self.rows[-1] = {**last, "minutes": last["minutes"] + minutes, "exercises": last["exercises"]
+                                    + minutes, "exercise_ids": last["exercise_ids"] + list(ids)}
+        else:
+            self.rows.append({"day": self.day, "start": self.clock.strftime("%H:%M"), "session": session,
+                              "kind": kind, "teaching": minutes if kind == "teaching" else 0,
+                              "exercises": minutes if kind in ("exercises", "review") else 0,
+                              "minutes": minutes, "exercise_ids": list(ids)})
+        self.clock += timedelta(minutes=minutes)
+        self.since = 0 if kind in PAUSES else self.since + minutes
 
-def exercise_minutes(chapter: Chapter, count: int) -> int:
-    """Minutes for the first ``count`` exercises: the chapter's total shared out evenly."""
-    total = len(exercise_ids(chapter)) or 1
-    return round(chapter.exercise_minutes * min(count, total) / total)
+    def fits(self, minutes: int) -> bool:
+        """``minutes`` more in the chair now keep every rule, with the day's close still to come."""
+        after, since = self.clock + timedelta(minutes=minutes), self.since + minutes
+        if since > self.break_after or (not self.lunched and after > _clock("13:00")):
+            return False
+        tail = self.close_minutes if since + self.close_minutes <= self.break_after else \
+            self.break_minutes + self.close_minutes
+        return after + timedelta(minutes=tail) <= self.end
+
+    def lunch_due(self) -> bool:
+        """The first gap after noon is lunch."""
+        return not self.lunched and self.clock >= _clock("12:00") and self.since >= MIN_PART
+
+    def pause(self) -> None:
+        lunch = not self.lunched and self.clock >= _clock("11:30")
+        self.add("Lunch" if lunch else "Break", "lunch" if lunch else "break",
+                 self.lunch_minutes if lunch else self.break_minutes)
+        self.lunched |= lunch
+
+    def can_pause_for(self, minutes: int) -> bool:
+        twin = self.copy()
+        twin.pause()
+        return twin.fits(minutes)
+
+    def close(self, session: str) -> None:
+        if self.since + self.close_minutes > self.break_after:
+            self.pause()
+        self.add(session, "close", self.close_minutes)
+
+    def new_day(self, recap_minutes: int) -> None:
+        self.close("Close: sticky notes, questions, what is next")
+        self.add("End of the day", "end", 0)
+        self.day, self.clock, self.since, self.lunched = self.day + 1, self.start, 0, False
+        self.add("Recap of yesterday, questions", "recap", recap_minutes)
+
+    def place(self, block: Block, recap_minutes: int) -> None:
+        """Add ``block`` whole, after a pause or on the next day if it must wait."""
+        title = block.title if block.kind != "review" else f"{block.title}: pair review of {block.exercises[0]}"
+        for _ in range(3):
+            if self.lunch_due() and self.since:
+                self.pause()
+            if self.fits(block.minutes):
+                self.add(title, block.kind, block.minutes, block.exercises)
+                return
+            if self.since and self.can_pause_for(block.minutes):
+                self.pause()
+            else:
+                self.new_day(recap_minutes)
+        raise ValueError(f"{title} ({block.minutes} min, {block.kind}) fits no stretch of "
+                         f"{self.break_after} minutes in a day")
+
+    def teach(self, block: Block) -> bool:
+        """Add a chapter's teaching, split at pauses into pieces of at least MIN_PART minutes,
+        all on this day; False (and nothing kept by the caller) if the day cannot hold it."""
+        left, part = block.minutes, 0
+        while left:
+            if self.lunch_due() and self.since:
+                self.pause()
+            room = next((m for m in range(left, 0, -1) if self.fits(m)), 0)
+            piece = room if room >= left else min(room, left - MIN_PART)
+            if piece < MIN_PART and piece < left:
+                if not self.since or not self.can_pause_for(min(left, MIN_PART)):
+                    return False
+                self.pause()
+                continue
+            self.add(block.title + ("" if part == 0 else " (continued)"), "teaching", piece)
+            left, part = left - piece, part + 1
+        return True
 
 
 def schedule(start: str = "09:30", day_end: str = "17:30", break_after: int = 90,
@@ -131,68 +294,30 @@ def schedule(start: str = "09:30", day_end: str = "17:30", break_after: int = 90
     """Workshop days, from the chapters' minutes: welcome, teaching, exercises, pauses.
 
     Day 1 opens with a welcome and setup check (``mlecourse doctor``), later
-    days with a recap; each day closes with a sticky-note round. Nobody sits
-    more than ``break_after`` minutes without a pause: a block that would
-    run longer is split at a break (into pieces of at least 20 minutes).
-    Lunch is the first pause from 12:00, and comes by 13:00 at the latest.
-    Each row has a ``day`` and a ``kind`` (teaching, exercises, or a pause).
+    days with a recap; each day closes with a sticky-note round. Those count
+    as time in the chair: nobody sits more than ``break_after`` minutes, all
+    included, without a pause. A chapter's teaching is split only at a pause
+    (into pieces of at least 20 minutes) and never across days; an exercise
+    and its pair review are never split. Lunch is the first pause from 11:30
+    (from noon at the latest) and comes by 13:00. Each row has a ``day`` and a
+    ``kind`` (welcome, recap, teaching, exercises, review, close, or a pause).
     """
-    rows: list[dict] = []
-    state = {"day": 1, "clock": _clock(start), "since": 0, "lunched": False}
-    end_of_day, noon, latest_lunch = _clock(day_end), _clock("12:00"), _clock("13:00")
-
-    def add(session: str, kind: str, minutes: int, teaching: int = 0, exercises: int = 0, ids=()) -> None:
-        rows.append({"day": state["day"], "start": state["clock"].strftime("%H:%M"), "session": session,
-                     "kind": kind, "teaching": teaching, "exercises": exercises, "minutes": minutes,
-                     "exercise_ids": list(ids)})
-        state["clock"] += timedelta(minutes=minutes)
-        state["since"] = 0 if kind in PAUSES else state["since"] + minutes
-
-    def pause() -> None:
-        lunch = not state["lunched"] and state["clock"] >= _clock("11:30")
-        add("Lunch" if lunch else "Break", "lunch" if lunch else "break",
-            lunch_minutes if lunch else break_minutes)
-        state["lunched"] |= lunch
-
-    def room_now() -> int:
-        """Minutes that can run from now before a pause or the day's close must come."""
-        left = (end_of_day - state["clock"]).seconds // 60 - close_minutes
-        if state["clock"] > end_of_day - timedelta(minutes=close_minutes):
-            left = 0
-        limit = min(break_after - state["since"], left)
-        if not state["lunched"]:
-            limit = min(limit, int((latest_lunch - state["clock"]).total_seconds() // 60))
-        return max(limit, 0)
-
-    def new_day() -> None:
-        add("Close: sticky notes, questions, what is next", "close", close_minutes)
-        add("End of the day", "end", 0)
-        state.update(day=state["day"] + 1, clock=_clock(start), since=0, lunched=False)
-        add("Recap of yesterday, questions", "recap", recap_minutes)
-
-    add("Welcome and setup check (`mlecourse doctor`)", "welcome", welcome_minutes)
+    plan = _Day(start, day_end, break_after, break_minutes, lunch_minutes, close_minutes)
+    plan.add("Welcome and setup check (`mlecourse doctor`)", "welcome", welcome_minutes)
     for block in blocks(chosen if chosen is not None else chapters(), room):
-        left, part = block.minutes, 0
-        while left:
-            room = room_now()
-            if not state["lunched"] and state["clock"] >= noon and state["since"] >= MIN_PART:
-                room = 0  # the first gap after noon is lunch
-            piece = min(left, room)
-            if piece < left and left - piece < MIN_PART:
-                piece = left - MIN_PART  # leave a remainder worth resuming after the pause
-            if piece < left and piece < MIN_PART:  # too little room: pause (or end the day) first
-                if (end_of_day - state["clock"]).seconds // 60 - close_minutes < MIN_PART + break_minutes:
-                    new_day()
-                else:
-                    pause()
-                continue
-            title = block.title + ("" if part == 0 else " (continued)")
-            add(title, block.kind, piece, piece if block.kind == "teaching" else 0,
-                piece if block.kind == "exercises" else 0, block.exercises if part == 0 else ())
-            left, part = left - piece, part + 1
-    add("Close: sticky notes, questions", "close", close_minutes)
-    add("End", "end", 0)
-    return rows
+        if block.kind != "teaching":
+            plan.place(block, recap_minutes)
+            continue
+        trial = plan.copy()
+        if not trial.teach(block):
+            plan.new_day(recap_minutes)
+            trial = plan.copy()
+            if not trial.teach(block):
+                raise ValueError(f"{block.title}: {block.minutes} min of teaching do not fit one day")
+        plan.__dict__.update(trial.__dict__)
+    plan.close("Close: sticky notes, questions")
+    plan.add("End", "end", 0)
+    return plan.rows
 
 
 @dataclass(frozen=True)
@@ -224,7 +349,7 @@ def checkpoints() -> list[dict]:
     out = []
     for chapter in chapters():
         out.append({"chapter": chapter.title, "after": "teaching", "ask": list(chapter.questions)})
-        ids = exercise_ids(chapter)
+        ids = [i for i in (chapter.in_room or exercise_ids(chapter)) if i in exercise_ids(chapter)]
         if ids:
             out.append({"chapter": chapter.title, "after": "exercises",
                         "ask": [f"Green if `check` shows ✓ for {', '.join(ids[:2])}; red if you are stuck "
@@ -237,22 +362,22 @@ def days_used(rows: list[dict]) -> int:
     return max(r["day"] for r in rows)
 
 
-def plan_track(track: Track, **hours) -> tuple[list[dict], dict[str, tuple[str, ...]]]:
-    """The track's schedule and its homework: in-room exercises are the first of each
-    workbook; the last (hardest) move to homework until the track fits its days."""
+def plan_track(track: Track, **hours) -> tuple[list[dict], dict[str, tuple[Exercise, ...]]]:
+    """The track's schedule and its homework: each chapter's ``in_room`` exercises (its
+    metadata, from its instructor notes) are done in the room, every other one is homework."""
     chosen = track_chapters(track)
-    room = {c.path.stem: exercise_ids(c) for c in chosen}
-    while True:
-        rows = schedule(chosen=chosen, room=room, **hours)
-        if days_used(rows) <= track.days:
-            break
-        longest = max(room, key=lambda stem: len(room[stem]))
-        if len(room[longest]) <= 1:
-            raise ValueError(f"track {track.name!r} does not fit {track.days} day(s) even with one "
-                             "exercise per chapter in the room: drop a chapter from it in plan.TRACKS")
-        room[longest] = room[longest][:-1]
-    homework = {c.path.stem: tuple(i for i in exercise_ids(c) if i not in room[c.path.stem]) for c in chosen}
+    room = {c.path.stem: c.in_room for c in chosen}
+    rows = schedule(chosen=chosen, room=room, **hours)
+    if days_used(rows) > track.days:
+        raise ValueError(f"track {track.name!r} needs {days_used(rows)} days, not {track.days}, with the "
+                         "chapters' in-room exercises: drop a chapter from it in plan.TRACKS, or move "
+                         "exercises to homework in a chapter's metadata.mlecourse.in_room")
+    homework = {c.path.stem: tuple(e for e in c.exercises if e.id not in room[c.path.stem]) for c in chosen}
     return rows, homework
+
+
+def homework_minutes(homework: dict[str, tuple[Exercise, ...]]) -> int:
+    return sum(e.total for exercises in homework.values() for e in exercises)
 
 
 # The whole course, planned: number, title, notebook (without .ipynb). A page

@@ -111,34 +111,93 @@ class CourseSchedule(Directive):
         else:
             rows = plan.schedule()
         header = ["Day", "Start", "Session", "Teaching (min)", "Exercises (min)", "In the room"]
-        table = nodes.table(classes=["course-schedule"])
-        group = nodes.tgroup(cols=len(header))
-        table += group
-        group.extend(nodes.colspec(colwidth=1) for _ in header)
-        head, body = nodes.thead(), nodes.tbody()
-        head += self._row(header)
-        for previous, r in zip([None, *rows], rows):
-            day = "" if previous and previous["day"] == r["day"] else str(r["day"])
-            body += self._row([day, r["start"], r["session"], str(r["teaching"] or ""),
-                               str(r["exercises"] or ""), ", ".join(r["exercise_ids"])])
-        group += head
-        group += body
-        out = [table]
+        cells = [["" if previous and previous["day"] == r["day"] else str(r["day"]), r["start"], r["session"],
+                  str(r["teaching"] or ""), str(r["exercises"] or ""), ", ".join(r["exercise_ids"])]
+                 for previous, r in zip([None, *rows], rows)]
+        out = [_table("course-schedule", header, cells)]
         if name:
             listing = nodes.bullet_list()
-            for stem, ids in homework.items():
-                text = f"{stem}: " + (", ".join(ids) if ids else "none, all in the room")
+            for stem, exercises in homework.items():
+                text = f"{stem}: " + (", ".join(_exercise_text(e) for e in exercises) if exercises
+                                      else "none, all in the room")
                 listing += nodes.list_item("", nodes.paragraph(text=text))
-            out += [nodes.paragraph(text="Homework (done after the workshop, checked with "
-                                    "`mlecourse progress`):"), listing]
+            load = plan.homework_minutes(homework)
+            out += [nodes.paragraph(text=f"Homework (done after the workshop, checked with `mlecourse "
+                                    f"progress`): {load} minutes of homework in all, about "
+                                    f"{load / 60:.1f} hours:"), listing]
         return out
 
-    @staticmethod
-    def _row(cells: list[str]) -> nodes.row:
-        row = nodes.row()
-        for text in cells:
-            row += nodes.entry("", nodes.paragraph(text=text))
-        return row
+def _row(cells: list[str]) -> nodes.row:
+    row = nodes.row()
+    for text in cells:
+        row += nodes.entry("", nodes.paragraph(text=text))
+    return row
+
+
+def _table(kind: str, header: list[str], rows: list[list[str]]) -> nodes.table:
+    table = nodes.table(classes=[kind])
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    group.extend(nodes.colspec(colwidth=1) for _ in header)
+    head, body = nodes.thead(), nodes.tbody()
+    head += _row(header)
+    for cells in rows:
+        body += _row(cells)
+    group += head
+    group += body
+    return table
+
+
+def _exercise_text(exercise: plan.Exercise) -> str:
+    review = f" + {exercise.review} min pair review" if exercise.review else ""
+    return f"{exercise.id} ({exercise.minutes} min{review}{', open' if exercise.open else ''})"
+
+
+class ChapterTiming(Directive):
+    """A chapter's exercises with their minutes, and which a workshop does in the room,
+    from the chapter notebook's metadata (``.. chapter-timing:: 08_ethics``)."""
+    required_arguments = 1
+
+    def run(self):
+        stem = self.arguments[0]
+        path = plan.ROOT / "chapters" / f"{stem}.ipynb"
+        if not path.exists():
+            raise self.error(f"no chapter notebook chapters/{stem}.ipynb")
+        chapter = plan.chapter(path)
+        table = _table("chapter-timing", ["Exercise", "Minutes", "Kind", "In a workshop"], [
+            [e.id, f"{e.minutes}" + (f" + {e.review} pair review" if e.review else ""),
+             "open, rubric" if e.open else "checked", "in the room" if e.id in chapter.in_room else "homework"]
+            for e in chapter.exercises])
+        room = sum(e.total for e in chapter.exercises if e.id in chapter.in_room)
+        summary = (f"{chapter.teaching_minutes} min teaching; exercises {chapter.exercise_minutes} min in all, "
+                   f"of which {room} min in the room in a workshop and {chapter.exercise_minutes - room} min "
+                   "homework (the schedule's tracks use this choice).")
+        return [nodes.paragraph(text=summary), table]
+
+
+class LiveCoding(Directive):
+    """A chapter's live-coding script (``instructors/live/NN_slug.yml``), step by step."""
+    required_arguments = 1
+
+    def run(self):
+        from mlecourse.course import live_coding
+        try:
+            steps = live_coding.load(self.arguments[0])
+        except (OSError, ValueError) as err:
+            raise self.error(str(err))
+        out = [nodes.paragraph(text=f"{len(steps)} steps, {sum(s.minutes for s in steps)} minutes in all.")]
+        for number, step in enumerate(steps, 1):
+            box = nodes.admonition(classes=["admonition", "live-coding-step"])
+            title = f"Step {number}: {step.title} ({step.minutes} min)"
+            box += nodes.title(title, title)
+            box += nodes.paragraph("", "", nodes.strong("Say first: ", "Say first: "), *_inline(step.say))
+            box += nodes.paragraph("", "", nodes.strong("Type:", "Type:"))
+            box += nodes.literal_block(step.type, step.type, language="python")
+            box += nodes.paragraph("", "", nodes.strong("The room sees: ", "The room sees: "), *_inline(step.see))
+            box += nodes.paragraph("", "", nodes.strong("Where it goes wrong: ", "Where it goes wrong: "),
+                                   *_inline(step.wrong))
+            out.append(box)
+        return out
 
 
 class CourseCheckpoints(Directive):
@@ -175,4 +234,6 @@ def setup(app):
     app.connect("build-finished", copy_mathjax)
     app.add_directive("course-schedule", CourseSchedule)
     app.add_directive("course-checkpoints", CourseCheckpoints)
+    app.add_directive("chapter-timing", ChapterTiming)
+    app.add_directive("live-coding", LiveCoding)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
