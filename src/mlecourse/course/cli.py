@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -40,24 +41,52 @@ def cmd_start(args) -> int:
         print("JupyterLab not started (--no-lab).")
         return 0
     flags = LAB_FLAGS + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
-    print("Starting JupyterLab in work/ (Ctrl-C stops it) ...")
-    return subprocess.call([sys.executable, "-m", "jupyterlab", *flags], cwd=work)
+    print("Starting JupyterLab in work/ (Ctrl-C stops it) ...", flush=True)
+    code = run_in_foreground([sys.executable, "-m", "jupyterlab", *flags], cwd=work)
+    if code in (0, -signal.SIGINT, -signal.SIGTERM):   # stopped by you: a normal end
+        print(f"JupyterLab stopped; your work is in {work}.")
+        return 0
+    return code
+
+
+def run_in_foreground(command: list[str], cwd: Path) -> int:
+    """Run ``command`` as the terminal's foreground job, as a shell runs a job.
+
+    Ctrl-C then reaches it alone: JupyterLab asks whether to stop, and stops,
+    while this process and a ``make`` above it wait for it to end and exit
+    cleanly (without the hand-over, make is interrupted too and reports an
+    error). Without a terminal we own (Windows, a pipe, a job in the
+    background), it runs as a plain child."""
+    tty = sys.stdin.fileno() if sys.stdin and sys.stdin.isatty() else None
+    if os.name != "posix" or tty is None or os.tcgetpgrp(tty) != os.getpgrp():
+        try:
+            return subprocess.call(command, cwd=cwd)
+        except KeyboardInterrupt:   # Ctrl-C reached both: Lab is stopping too
+            return -signal.SIGINT
+    child = subprocess.Popen(command, cwd=cwd, process_group=0)
+    ignored = signal.signal(signal.SIGTTOU, signal.SIG_IGN)   # taking the terminal back is allowed
+    try:
+        os.tcsetpgrp(tty, child.pid)
+        return child.wait()
+    finally:
+        os.tcsetpgrp(tty, os.getpgrp())
+        signal.signal(signal.SIGTTOU, ignored)
 
 
 def cmd_progress(args) -> int:
+    import time
+
+    began = time.perf_counter()
     from . import progress
     work = _work(args)
     if args.chapter:
         workbooks.find_workbook(args.chapter)  # an unknown chapter stops here, in one line
-    show = progress.bar() if not args.quiet else None
-    try:
-        rows = progress.collect(work, args.chapter, show)
-    finally:
-        if show:
-            show.close()
+    said = progress.Reporter() if not args.quiet else None
+    rows = progress.collect(work, args.chapter, said)
     print(progress.as_json(rows, work) if args.json else progress.table(rows))
     if not args.json:
-        print(f"Ran temporary copies of your workbooks; nothing in {work} was changed.")
+        took = progress.duration(time.perf_counter() - began)
+        print(f"Ran temporary copies of your workbooks in {took}; nothing in {work} was changed.")
     return 0
 
 
@@ -69,18 +98,22 @@ def cmd_reset(args) -> int:
 
 
 def cmd_hint(args) -> int:
-    from mlecourse.checks.core import find, registry
-    ex = find(args.exercise)  # imports that chapter's checks only
+    # The hints as plain data (written by `make exercises`): importing a chapter's
+    # checks would load pandas and scikit-learn, seconds on a busy laptop.
+    from mlecourse.checks.hint_index import HINTS
+    id = str(args.exercise).strip()
+    ex = HINTS.get(id)
     if ex is None:
         raise LearnerFileError(f"there is no exercise {args.exercise!r}; the exercises are "
-                               f"{', '.join(registry())}")
-    if not 1 <= args.number <= len(ex.hints):
-        raise LearnerFileError(f"exercise {ex.id} has hints 1 to {len(ex.hints)}, not {args.number}")
-    print(f"💡 Hint {args.number} of {len(ex.hints)} for {ex.id} ({ex.title}): {ex.hints[args.number - 1]}")
-    if args.number < len(ex.hints):
-        print(f"   Next: `mlecourse hint {ex.id} {args.number + 1}`.")
+                               f"{', '.join(HINTS)}")
+    hints = ex["hints"]
+    if not 1 <= args.number <= len(hints):
+        raise LearnerFileError(f"exercise {id} has hints 1 to {len(hints)}, not {args.number}")
+    print(f"💡 Hint {args.number} of {len(hints)} for {id} ({ex['title']}): {hints[args.number - 1]}")
+    if args.number < len(hints):
+        print(f"   Next: `mlecourse hint {id} {args.number + 1}`.")
     else:
-        print(f"   That was the last hint; the worked solution is in solutions/{ex.workbook}.")
+        print(f"   That was the last hint; the worked solution is in solutions/{ex['workbook']}.")
     return 0
 
 
@@ -118,7 +151,7 @@ def parser() -> argparse.ArgumentParser:
     p = subs.add_parser("progress", help="which exercises are correct, not attempted, incorrect")
     p.add_argument("chapter", nargs="?", help="only this chapter's workbook, e.g. 3")
     p.add_argument("--json", action="store_true", help="machine-readable, for an instructor's script")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no line per exercise while it runs")
     p.set_defaults(run=cmd_progress)
 
     p = subs.add_parser("reset", help="restore workbook NN from exercises/, saving yours in work/backups/")
