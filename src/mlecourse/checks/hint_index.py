@@ -418,8 +418,8 @@ HINTS = {
   "title": "A prioritised gap list",
   "workbook": "10_skills_tools_careers.ipynb",
   "hints": [
-   "The gap of a skill is the path's target minus the rating; only positive gaps are gaps.",
-   "The priority is the gap times the skill's weight: map the `importance` column of the skills table through `career.IMPORTANCE_WEIGHTS`.",
+   "Turn the three dicts into Series (`pd.Series(rating)`): they line up by skill.",
+   "The gap of a skill is its target minus its rating; the priority is the gap times the skill's weight.",
    "Keep the skills whose gap is above 0, then `sort_values(ascending=False)`."
   ]
  },
@@ -448,6 +448,24 @@ HINTS = {
    "Start at 0 years; while the salary is below the target, grow it by one year (`salary * (1 + rate)`) and count the year.",
    "Before the loop: a start already at or above the target needs 0 years, and a rate of 0 or below never gets there (return None), or the loop never ends.",
    "With a formula instead, `math.log(target / start) / math.log(1 + rate)` is the exact number of years; round it up, but an exact 2 can come out as 2.0000000000000004: a loop avoids the problem."
+  ]
+ },
+ "10.8": {
+  "title": "The yearly rate behind a span",
+  "workbook": "10_skills_tools_careers.ipynb",
+  "hints": [
+   "Grown at a rate r for n years, a start becomes start * (1 + r) ** n.",
+   "Solve that for r: (end / start) ** (1 / years) - 1.",
+   "Return a fraction (0.15 for 15%), not a percentage."
+  ]
+ },
+ "10.9": {
+  "title": "Read a salary as a report writes it",
+  "workbook": "10_skills_tools_careers.ipynb",
+  "hints": [
+   "A regular expression finds every amount: `re.findall(r'\\$\\s*([\\d,.]+)\\s*([kKmM]?)', text)` gives (number, unit) pairs.",
+   "Drop the commas before `float()`, then multiply by 1,000 for k and 1,000,000 for M (either case).",
+   "The first amount is the low end, the last the high end (the same for one figure); a text ending in '+' has no high end; no amount at all gives (None, None)."
   ]
  }
 }
