@@ -99,12 +99,12 @@ HINTS = {
   ]
  },
  "2.6": {
-  "title": "How much of 2023 can be graded by mid-2024?",
+  "title": "How much of a year can be graded on a given day?",
   "workbook": "02_meet_the_data.ipynb",
   "hints": [
    "An outcome is known on its `outcome_known_date`, not on the application date.",
-   "Keep the (de-duplicated) applications of 2023, then compare their `outcome_known_date` with 2024-06-30.",
-   "The share of True values is the mean of a boolean Series."
+   "Keep the (de-duplicated) applications of `year`, then compare their `outcome_known_date` with `pd.Timestamp(as_of)`.",
+   "The share of True values is the mean of a boolean Series; an outcome known on `as_of` itself counts."
   ]
  },
  "3.1": {
