@@ -342,5 +342,5 @@ def function(answer: Any, cases: list[Case], *, what: str, seconds: float = 5,
             raise Wrong(f"on {case.name}, {what} changed the data it was given; work on a copy")
         try:
             case.verify(result)
-        except Wrong as err:
-            raise Wrong(f"on {case.name}: {err}") from None
+        except Wrong as err:   # Rounded stays Rounded: a right answer, given too coarsely
+            raise type(err)(f"on {case.name}: {err}") from None

@@ -157,8 +157,8 @@ HINTS = {
   "workbook": "04_model_development.ipynb",
   "hints": [
    "Here a *positive* is a default and a *refusal* is predicting one: TP = defaulted and refused, FP = repaid but refused, FN = defaulted but approved.",
-   "Precision = TP / (TP + FP): of the refusals, the share that were defaults. Recall = TP / (TP + FN): of the defaults, the share refused.",
-   "F1 is the harmonic mean: 2 × precision × recall / (precision + recall)."
+   "Read each count by its labels: `confusion.loc['defaulted', 'refused']` is TP, whatever the order of the rows.",
+   "Precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2 × precision × recall / (precision + recall); when a denominator is 0, the value is 0.0."
   ]
  },
  "4.2": {
