@@ -217,9 +217,9 @@ HINTS = {
   "title": "How many loans does the A/B test need?",
   "workbook": "05_deployment.ipynb",
   "hints": [
-   "z for a two-sided test at 5% is `norm.ppf(1 - 0.05 / 2)`; z for 80% power is `norm.ppf(0.8)`.",
+   "z for a two-sided test at level alpha is `norm.ppf(1 - alpha / 2)`; z for the power is `norm.ppf(power)`.",
    "n = (z_alpha * sqrt(2 p (1 - p)) + z_power * sqrt(pA (1 - pA) + pB (1 - pB)))**2 / (pA - pB)**2, with p the average of pA and pB.",
-   "The answer is per arm, and a fraction of a loan rounds up."
+   "The answer is per arm, and a fraction of a loan rounds up: `math.ceil`."
   ]
  },
  "5.4": {
