@@ -267,3 +267,21 @@ def test_lab_stopped_by_ctrl_c_is_a_normal_end(work, monkeypatch, capsys):
     monkeypatch.setattr(cli, "run_in_foreground", lambda command, cwd: -signal.SIGINT)
     assert cli.main(["--work", str(work), "start"]) == 0
     assert "JupyterLab stopped" in capsys.readouterr().out
+
+
+def test_bench_progress_times_a_finished_copy_of_one_workbook(monkeypatch, capsys):
+    from mlecourse.course import bench, calibration
+    seen = []
+
+    def timed(command, cwd, log):
+        seen.append(command)
+        work = command[command.index("--work") + 1]
+        assert sorted(p.name for p in __import__("pathlib").Path(work).glob("*.ipynb")) == [CH1]
+        log.write_text("6 of 6 exercises correct.\n")
+        return 12.0, 3.0, 0
+    monkeypatch.setattr(bench, "_timed", timed)
+    monkeypatch.setattr(calibration, "calibrate", lambda: calibration.Calibration(1.0, 1.0, (0, 0, 0), 2, "x"))
+    assert bench.main(["--progress", "1"]) == 0
+    out = capsys.readouterr().out
+    assert seen and seen[0][-3:] == ["progress", "1", "--quiet"]
+    assert "mlecourse progress 1: 12.0 s, 3.0 s CPU, 6.0 units" in out and "6 of 6 exercises correct" in out

@@ -361,7 +361,13 @@ def _expect(frame: pd.DataFrame, **thresholds):
         if lost:
             raise Wrong(f"the column {lost[0]!r} of the input is missing from the result")
         got_dti = pd.to_numeric(result["dti"], errors="coerce").to_numpy(float)
-        if not np.allclose(got_dti, want["dti"].to_numpy(float), equal_nan=True):
+        differs = ~np.isclose(got_dti, want["dti"].to_numpy(float), equal_nan=True)
+        if differs.any():
+            i = int(np.flatnonzero(differs)[0])
+            income = frame["annual_income"].iloc[i]
+            if not income > 0:
+                raise Wrong(f"row {i} has an income of {income:g}: there is no meaningful ratio, so "
+                            "its dti is NaN and its band 'unknown'")
             raise Wrong("the 'dti' column is not 12 x monthly_debt / annual_income "
                         "(NaN where income is not positive)")
         bands = result["risk_band"].tolist()

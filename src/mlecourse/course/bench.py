@@ -16,6 +16,10 @@ the same way, around :func:`mlecourse.lender.loadtest.main`.
 hint 99.9`` (an exercise that does not exist) as a learner types them, each
 a fresh process, against a budget of 5 units.
 
+``--progress NN`` times ``mlecourse progress NN`` on a copy of workbook NN
+with every answer filled in (its solution), as a learner who has finished it
+would run it.
+
 ``--book`` (``make bench-book``) times the site as a newcomer builds it: a
 fresh clone of the committed course, ``make book`` there from nothing
 (install from the local package cache, execute every notebook, render), then
@@ -148,6 +152,24 @@ def bench_hint(ids=HINTED, runs: int = HINT_RUNS) -> int:
     return 1 if over else 0
 
 
+def bench_progress(chapter: str) -> int:
+    """The time of ``mlecourse progress NN`` on a finished copy of workbook NN."""
+    from mlecourse.course.workbooks import find_workbook
+
+    solution = find_workbook(chapter, SOLUTIONS_DIR)
+    cal = calibration.calibrate()
+    print(cal.line(), flush=True)
+    with tempfile.TemporaryDirectory(prefix="mlecourse-bench-progress-") as work:
+        shutil.copy(solution, Path(work) / solution.name)
+        log = Path(work) / "progress.log"
+        wall, cpu, code = _timed([*_mlecourse(), "--work", work, "progress", chapter, "--quiet"], ROOT, log)
+        summary = [line for line in log.read_text().splitlines() if "exercises correct" in line]
+    print(f"mlecourse progress {chapter}: {cal.figure(wall, cpu)} (CPU of the command and its "
+          f"kernel); {summary[0] if summary else 'no summary: see the command itself'}", flush=True)
+    print(calibration.calibrate().line().replace("calibration:", "calibration after:"))
+    return code
+
+
 def edit_one_markdown_cell(clone: Path) -> str:
     """Add a sentence to the first markdown cell of chapter 1, as an author would."""
     import nbformat
@@ -206,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         return bench_book()
     if argv == ["--hint"]:
         return bench_hint()
+    if len(argv) == 2 and argv[0] == "--progress":
+        return bench_progress(argv[1])
     args = parser.parse_args(argv)
     paths = [_resolve(p) for p in args.notebooks] or all_notebooks()
     return bench_notebooks(paths)
