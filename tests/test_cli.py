@@ -285,3 +285,30 @@ def test_bench_progress_times_a_finished_copy_of_one_workbook(monkeypatch, capsy
     out = capsys.readouterr().out
     assert seen and seen[0][-3:] == ["progress", "1", "--quiet"]
     assert "mlecourse progress 1: 12.0 s, 3.0 s CPU, 6.0 units" in out and "6 of 6 exercises correct" in out
+
+
+def test_ctrl_c_during_progress_stops_the_runs_and_starts_no_other(tmp_path, monkeypatch):
+    import _thread
+    import time
+
+    from mlecourse.course import progress
+    names = list(progress.exercises_by_workbook())[:3]
+    for name in names:
+        (tmp_path / name).write_text("{}")
+    started = []
+
+    def run_copy(path, on_cell=None):   # a long workbook: cells until told to stop
+        started.append(path.name)
+        if len(started) == 1:
+            _thread.interrupt_main()    # what Ctrl-C does to the main thread
+        for index in range(600):
+            time.sleep(0.01)
+            on_cell(index, 600, nbformat.v4.new_code_cell())
+        return nbformat.v4.new_notebook()
+    monkeypatch.setattr(progress, "run_copy", run_copy)
+    monkeypatch.setattr(progress, "workbook_numbers", lambda: {n[:2]: tmp_path / n for n in names})
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    clock = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        progress.collect(tmp_path)
+    assert started == names[:1] and time.monotonic() - clock < 5

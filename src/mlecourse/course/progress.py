@@ -129,25 +129,29 @@ def workers(count: int) -> int:
     return max(1, min(count, os.cpu_count() or 1, MAX_WORKERS))
 
 
-def _one_workbook(work_dir: Path, name: str, ids: list[str], reporter=None) -> list[Row]:
+def _one_workbook(work_dir: Path, name: str, ids: list[str], reporter=None,
+                  stop: threading.Event | None = None) -> list[Row]:
     """The rows of one workbook; ``reporter`` hears of each as its check cell runs."""
     copy = work_dir / name
     if not copy.exists():
         return rows_for(name, ids, missing=f"no copy in {work_dir.name}/ yet (`mlecourse start` makes it)")
+    stop = stop or threading.Event()
     if reporter:
         reporter.start(name)
 
     def on_cell(index: int, cells: int, cell) -> None:
-        for match in LINE.finditer(_text(cell)):
+        if stop.is_set():   # Ctrl-C: end this workbook's run after the cell it was in
+            raise KeyboardInterrupt
+        for match in LINE.finditer(_text(cell)) if reporter else ():
             if match["id"] in ids:
                 reporter.row(Row(name[:2], match["id"], match["outcome"], match["message"].strip()))
     try:
-        return rows_for(name, ids, run_copy(copy, on_cell if reporter else None))
+        rows = rows_for(name, ids, run_copy(copy, on_cell))
     except LearnerFileError as err:
-        return [Row(name[:2], id, INCORRECT, str(err)) for id in ids]
-    finally:
-        if reporter:
-            reporter.done(name)
+        rows = [Row(name[:2], id, INCORRECT, str(err)) for id in ids]
+    if reporter:
+        reporter.done(name)
+    return rows
 
 
 def collect(work_dir: Path, chapter: str | None = None, reporter=None) -> list[Row]:
@@ -159,9 +163,17 @@ def collect(work_dir: Path, chapter: str | None = None, reporter=None) -> list[R
     by_workbook = exercises_by_workbook()
     names = [find_workbook(chapter).name] if chapter else list(p.name for p in workbook_numbers().values())
     names = [n for n in names if n in by_workbook]
-    with ThreadPoolExecutor(workers(len(names)), thread_name_prefix="progress") as pool:
-        runs = [pool.submit(_one_workbook, work_dir, name, by_workbook[name], reporter) for name in names]
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(workers(len(names)), thread_name_prefix="progress")
+    try:
+        runs = [pool.submit(_one_workbook, work_dir, name, by_workbook[name], reporter, stop)
+                for name in names]
         return [row for run in runs for row in run.result()]
+    except KeyboardInterrupt:   # the kernels got Ctrl-C too: stop the runs, start no other
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Reporter:
