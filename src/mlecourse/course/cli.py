@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 from mlecourse.paths import ROOT, WORK_DIR
 
-from . import workbooks
+from . import terminal, workbooks
 from .workbooks import LearnerFileError, WorkbookError
 
 LAB_FLAGS = ["--LabApp.extension_manager=readonly"]  # no extension manager: it would query PyPI
@@ -42,35 +41,11 @@ def cmd_start(args) -> int:
         return 0
     flags = LAB_FLAGS + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
     print("Starting JupyterLab in work/ (Ctrl-C stops it) ...", flush=True)
-    code = run_in_foreground([sys.executable, "-m", "jupyterlab", *flags], cwd=work)
+    code = terminal.run_in_foreground([sys.executable, "-m", "jupyterlab", *flags], cwd=work)
     if code in (0, -signal.SIGINT, -signal.SIGTERM):   # stopped by you: a normal end
         print(f"JupyterLab stopped; your work is in {work}.")
         return 0
     return code
-
-
-def run_in_foreground(command: list[str], cwd: Path) -> int:
-    """Run ``command`` as the terminal's foreground job, as a shell runs a job.
-
-    Ctrl-C then reaches it alone: JupyterLab asks whether to stop, and stops,
-    while this process and a ``make`` above it wait for it to end and exit
-    cleanly (without the hand-over, make is interrupted too and reports an
-    error). Without a terminal we own (Windows, a pipe, a job in the
-    background), it runs as a plain child."""
-    tty = sys.stdin.fileno() if sys.stdin and sys.stdin.isatty() else None
-    if os.name != "posix" or tty is None or os.tcgetpgrp(tty) != os.getpgrp():
-        try:
-            return subprocess.call(command, cwd=cwd)
-        except KeyboardInterrupt:   # Ctrl-C reached both: Lab is stopping too
-            return -signal.SIGINT
-    child = subprocess.Popen(command, cwd=cwd, process_group=0)
-    ignored = signal.signal(signal.SIGTTOU, signal.SIG_IGN)   # taking the terminal back is allowed
-    try:
-        os.tcsetpgrp(tty, child.pid)
-        return child.wait()
-    finally:
-        os.tcsetpgrp(tty, os.getpgrp())
-        signal.signal(signal.SIGTTOU, ignored)
 
 
 def cmd_progress(args) -> int:
@@ -101,17 +76,17 @@ def cmd_hint(args) -> int:
     # The hints as plain data (written by `make exercises`): importing a chapter's
     # checks would load pandas and scikit-learn, seconds on a busy laptop.
     from mlecourse.checks.hint_index import HINTS
-    id = str(args.exercise).strip()
-    ex = HINTS.get(id)
+    key = str(args.exercise).strip()
+    ex = HINTS.get(key)
     if ex is None:
         raise LearnerFileError(f"there is no exercise {args.exercise!r}; the exercises are "
                                f"{', '.join(HINTS)}")
     hints = ex["hints"]
     if not 1 <= args.number <= len(hints):
-        raise LearnerFileError(f"exercise {id} has hints 1 to {len(hints)}, not {args.number}")
-    print(f"💡 Hint {args.number} of {len(hints)} for {id} ({ex['title']}): {hints[args.number - 1]}")
+        raise LearnerFileError(f"exercise {key} has hints 1 to {len(hints)}, not {args.number}")
+    print(f"💡 Hint {args.number} of {len(hints)} for {key} ({ex['title']}): {hints[args.number - 1]}")
     if args.number < len(hints):
-        print(f"   Next: `mlecourse hint {id} {args.number + 1}`.")
+        print(f"   Next: `mlecourse hint {key} {args.number + 1}`.")
     else:
         print(f"   That was the last hint; the worked solution is in solutions/{ex['workbook']}.")
     return 0

@@ -136,6 +136,8 @@ def _one_workbook(work_dir: Path, name: str, ids: list[str], reporter=None,
     if not copy.exists():
         return rows_for(name, ids, missing=f"no copy in {work_dir.name}/ yet (`mlecourse start` makes it)")
     stop = stop or threading.Event()
+    if stop.is_set():   # Ctrl-C came before this workbook's turn
+        raise KeyboardInterrupt
     if reporter:
         reporter.start(name)
 
@@ -169,7 +171,8 @@ def collect(work_dir: Path, chapter: str | None = None, reporter=None) -> list[R
         runs = [pool.submit(_one_workbook, work_dir, name, by_workbook[name], reporter, stop)
                 for name in names]
         return [row for run in runs for row in run.result()]
-    except KeyboardInterrupt:   # the kernels got Ctrl-C too: stop the runs, start no other
+    except KeyboardInterrupt:   # the kernels got Ctrl-C too: start no other run, stop these
+        pool.shutdown(wait=False, cancel_futures=True)
         stop.set()
         raise
     finally:
