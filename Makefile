@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test test-fast exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
+.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test test-fast exercises lab doctor bench bench-hint bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -45,8 +45,9 @@ define install
 	@test -x $(BIN)/python || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: this course needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) -V 2>&1). Install a newer Python, then run e.g. 'make PYTHON=python3.11 ...'"; exit 1; }
 	$(check_venv_python)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m uv --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/python -m uv pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes -r requirements.lock
+	@$(BIN)/python -m uv --version >/dev/null 2>&1 || { echo "Installing uv $(UV_VERSION), the installer the course uses ..."; $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); }
+	@echo "Installing the $$(grep -c '^[a-z0-9]' requirements.lock) packages pinned in requirements.lock into $(VENV): about 1.4 GB, minutes the first time (mostly downloading), seconds after. uv shows each step below."
+	$(BIN)/python -m uv pip install --compile-bytecode --python $(BIN)/python --require-hashes -r requirements.lock
 	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 endef
@@ -138,6 +139,9 @@ ifneq ($(filter bench,$(MAKECMDGOALS)),)
 .PHONY: $(BENCHED)
 $(BENCHED): ; @:
 endif
+
+bench-hint: $(STAMP)  ## time `mlecourse hint 8.2` and `mlecourse hint 99.9`, with the machine's calibration (budget 5 units)
+	$(BIN)/python -m mlecourse.course.bench --hint
 
 bench-book: $(STAMP)  ## time a cold `make book` on a fresh clone, then a rebuild after one markdown edit
 	$(BIN)/python -m mlecourse.course.bench --book

@@ -305,3 +305,56 @@ def test_a_time_limit_inside_another_leaves_the_outer_one_running():
             with compare.time_limit(5):
                 pass
             _computes_for(30)()
+
+
+# --- messages read as sentences, whatever they start with ---------------------
+
+@pytest.mark.parametrize("raised,shown", [
+    ("credit_score carries less of the group", "credit_score carries less of the group."),
+    ("k = 1: some combination is rare", "k = 1: some combination is rare."),
+    ("f1 is not right", "f1 is not right."),
+    ("the rate is not right", "The rate is not right."),
+    ("a row is missing", "A row is missing."),
+    ("1 quiet months are strictly above that value", "1 quiet month is strictly above that value."),
+    ("it returned 1 labels", "It returned 1 label."),
+    ("row 1 has a ratio of 0.43", "Row 1 has a ratio of 0.43."),
+    ("exercise 1 takes longer", "Exercise 1 takes longer."),
+    ("21 months are above", "21 months are above."),
+    ("0.1 months is short", "0.1 months is short."),
+])
+def test_a_message_is_a_sentence_that_keeps_identifiers_and_counts_right(monkeypatch, raised, shown):
+    from mlecourse.checks import core
+
+    def checker(answer):
+        raise Wrong(raised)
+    ex = core.Exercise("0.1", "t", checker, ["h1", "h2"], lambda: 0)
+    monkeypatch.setitem(core._REGISTRY, "0.1", ex)
+    assert grade("0.1", 5).message == f"{shown} Stuck? hint('0.1')"
+
+
+def test_plural_agrees_with_its_count():
+    from mlecourse.checks.result import plural
+    assert plural(1, "quiet month") == "1 quiet month" and plural(3, "quiet month") == "3 quiet months"
+    assert plural(2, "analysis", "analyses") == "2 analyses"
+
+
+# --- rounding to the thousand, where a check says so ---------------------------
+
+@pytest.mark.parametrize("answer", [192_000, 192_149, 192_150, 192_149.59, 192_100])
+def test_a_salary_to_the_thousand_is_right(answer):
+    compare.number(answer, 192_149.587, what="the salary", rel=1e-4, places=-3)
+
+
+def test_a_salary_rounded_further_is_told_how_far_to_round():
+    with pytest.raises(Rounded) as err:
+        compare.number(190_000, 192_149.587, what="the salary", rel=1e-4, places=-3)
+    assert "nearest 10,000: round to the nearest 1,000 or finer" in str(err.value)
+    assert "too high" in wrong_message(compare.number, 193_000, 192_149.587, what="s", places=-3)
+
+
+def test_a_series_to_the_thousand_takes_either_rounding_of_a_half():
+    expected = pd.Series({"a": 103_000.0, "b": 162_500.0})
+    for rounded in (pd.Series({"a": 103_000, "b": 162_000}), pd.Series({"a": 103_000, "b": 163_000})):
+        compare.series(rounded, expected, what="midpoints", places=-3)
+    assert "wrong at" in wrong_message(compare.series, pd.Series({"a": 103_000, "b": 164_000}),
+                                       expected, what="midpoints", places=-3)

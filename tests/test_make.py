@@ -31,3 +31,12 @@ def test_readme_names_every_command_a_learner_or_instructor_runs():
     assert len(targets) > len(plumbing)
     missing = [t for t in targets if t not in plumbing and f"make {t}`" not in readme and f"make {t} " not in readme]
     assert not missing, f"README.md does not mention: {', '.join(missing)}"
+
+
+def test_make_lab_says_what_it_installs_and_lets_uv_show_how_far_it_is():
+    dry = subprocess.run(["make", "-n", "-W", "requirements.lock", "lab"], cwd=ROOT,
+                         capture_output=True, text=True)
+    lines = dry.stdout.splitlines()
+    assert any("Installing the" in line and "packages pinned in requirements.lock" in line for line in lines)
+    install = next(line for line in lines if "--require-hashes -r requirements.lock" in line)
+    assert "--quiet" not in install   # uv's own progress is what shows how far it is

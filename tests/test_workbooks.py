@@ -100,3 +100,24 @@ def test_copy_to_work_keeps_existing_copies(tmp_path, monkeypatch):
     workbooks.copy_to_work()
     assert mine.read_text() == "my own work"
     assert {p.name for p in tmp_path.glob("*.ipynb")} == {p.name for p in EXERCISES_DIR.glob("*.ipynb")}
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_each_workbook_opens_with_its_minutes_and_how_to_get_a_hint(path):
+    from mlecourse.course import plan
+    from mlecourse.paths import CHAPTERS_DIR
+
+    first = nbformat.read(EXERCISES_DIR / path.name, as_version=4).cells[0]
+    minutes = plan.overview(CHAPTERS_DIR / path.name)["exercise_minutes"]
+    exercise = workbooks.CHECK_CALL.search(path.read_text().replace('\\"', '"'))[1]
+    assert first.cell_type == "markdown"
+    assert f"about {minutes} minutes of exercises" in first.source
+    assert f'hint("{exercise}")' in first.source and f"mlecourse hint {exercise}" in first.source
+
+
+def test_a_chapter_without_exercise_minutes_stops_the_generator(tmp_path, monkeypatch):
+    (tmp_path / "09_x.ipynb").write_text(json.dumps({"cells": [], "metadata": {"mlecourse": {}}}))
+    monkeypatch.setattr(workbooks, "CHAPTERS_DIR", tmp_path)
+    with pytest.raises(workbooks.WorkbookError, match="states no exercise minutes"):
+        workbooks.stated_minutes("09_x.ipynb")
+    assert workbooks.stated_minutes("11_not_written_yet.ipynb") is None

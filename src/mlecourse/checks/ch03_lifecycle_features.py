@@ -26,7 +26,7 @@ from mlecourse.teaching.leakage import EXTRACT_COLUMNS, make_model_with, warehou
 from . import compare
 from .blank import is_blank
 from .core import exercise
-from .result import Unanswered, Wrong
+from .result import Rounded, Unanswered, Wrong
 
 WORKBOOK = "03_lifecycle_features.ipynb"
 
@@ -316,7 +316,7 @@ def check_leak(answer) -> str:
         raise Wrong("AUC needs scores, not 0/1 decisions: use the predicted probabilities "
                     "(`predict_proba(...)[:, 1]`)")
     if abs(value - _auc(HONEST)) < 0.006 and value == round(value, 2):
-        raise Wrong("that AUC is rounded too far to compare: give at least three decimals")
+        raise Rounded("that AUC is rounded too far to compare: give at least 3 decimals")
     if close(_auc(())):
         return ("Correct column. You dropped the two legitimate columns as well; they add "
                 "little here, but do not drop a feature without a reason.")

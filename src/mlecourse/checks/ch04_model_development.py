@@ -5,6 +5,7 @@ the committed file, cleaned and split by the course's own functions.
 """
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import numpy as np
@@ -56,62 +57,108 @@ def _expect_dict(answer, keys: tuple[str, ...]) -> dict:
 
 # The confusion matrix the workbook gives (rows: outcome, columns: decision).
 CONFUSION = {"tn": 7355, "fp": 699, "fn": 345, "tp": 606}
+OUTCOMES, DECISIONS = ["repaid", "defaulted"], ["approved", "refused"]
 
 
-def _labels() -> tuple[np.ndarray, np.ndarray]:
-    """Outcomes and decisions that produce CONFUSION, for scikit-learn."""
-    c = CONFUSION
-    y = np.repeat([0, 0, 1, 1], [c["tn"], c["fp"], c["fn"], c["tp"]])
-    refuse = np.repeat([0, 1, 0, 1], [c["tn"], c["fp"], c["fn"], c["tp"]])
-    return y, refuse
+def confusion_table(tn: int, fp: int, fn: int, tp: int, *, flipped: bool = False) -> pd.DataFrame:
+    """A confusion matrix as the workbook shows it; ``flipped`` lists defaults and refusals first."""
+    table = pd.DataFrame([[tn, fp], [fn, tp]], index=OUTCOMES, columns=DECISIONS)
+    return table.iloc[::-1, ::-1] if flipped else table
+
+
+def ref_precision_recall_f1(confusion: pd.DataFrame) -> dict[str, float]:
+    """Precision, recall and F1 of refusing as predicting a default, by scikit-learn."""
+    counts = [int(confusion.loc[outcome, decision]) for outcome in OUTCOMES for decision in DECISIONS]
+    y = np.repeat([0, 0, 1, 1], counts)
+    refuse = np.repeat([0, 1, 0, 1], counts)
+    return {"precision": precision_score(y, refuse, zero_division=0.0),
+            "recall": recall_score(y, refuse, zero_division=0.0),
+            "f1": f1_score(y, refuse, zero_division=0.0)}
 
 
 def ref_prf() -> dict[str, float]:
-    y, refuse = _labels()
-    return {"precision": precision_score(y, refuse), "recall": recall_score(y, refuse),
-            "f1": f1_score(y, refuse)}
+    return ref_precision_recall_f1(confusion_table(**CONFUSION))
 
 
-def _swapped() -> dict[str, float]:
-    r = ref_prf()
+def _prf_cases() -> list[compare.Case]:
+    cases = [
+        ("the workbook's matrix", confusion_table(**CONFUSION)),
+        ("a stricter model (more refusals)", confusion_table(6900, 1154, 210, 741)),
+        ("the same matrix with defaults and refusals listed first",
+         confusion_table(7355, 699, 345, 606, flipped=True)),
+        ("a model that refuses no one", confusion_table(8054, 0, 951, 0)),
+        ("a tiny branch: 3 defaults, all refused, and 1 good loan refused", confusion_table(16, 1, 0, 3)),
+    ]
+    return [compare.Case(name, (table,), _prf_match(table), keep_inputs=True) for name, table in cases]
+
+
+def _prf_match(table: pd.DataFrame):
+    want = ref_precision_recall_f1(table)
+    positional = ref_precision_recall_f1(pd.DataFrame(table.to_numpy(), index=OUTCOMES, columns=DECISIONS))
+
+    def verify(result):
+        answer = _expect_dict(result, ("precision", "recall", "f1"))
+        undefined = [k for k in ("precision", "f1") if isinstance(answer.get(k), float) and math.isnan(answer[k])]
+        if undefined and want[undefined[0]] == 0:
+            raise Wrong(f"{undefined[0]} is NaN: with no refusal at all it is 0 / 0; give 0.0, "
+                        "as scikit-learn does")
+        got = {k: _number_in(answer, k, "precision, recall and f1 as numbers")
+               for k in ("precision", "recall", "f1")}
+        if any(v > 1 for v in got.values()):
+            raise Wrong("give fractions between 0 and 1, not percentages")
+        close = lambda a, b: compare.agrees(a, b, rel=1e-6, abs_tol=1e-9, places=3)
+        if all(close(got[k], want[k]) for k in got):
+            for key in got:   # right, but perhaps rounded too far
+                compare.number(got[key], want[key], what=key, rel=1e-6, places=3)
+            return
+        if want != positional and all(close(got[k], positional[k]) for k in got):
+            raise Wrong("the cells were read by their position; read them by their labels "
+                        "(`confusion.loc['defaulted', 'refused']`), whatever the order of the rows")
+        if close(got["precision"], want["recall"]) and close(got["recall"], want["precision"]):
+            raise Wrong("precision and recall are swapped: precision is about the refusals, "
+                        "recall about the defaults")
+        for key in ("precision", "recall"):
+            if not close(got[key], want[key]):
+                none = " (with no refusal at all, precision is 0.0, as scikit-learn says)" \
+                    if key == "precision" and table.loc[:, "refused"].sum() == 0 else ""
+                raise Wrong(f"{key} is not right; check which cells of the matrix go into it{none}")
+        if close(got["f1"], (want["precision"] + want["recall"]) / 2) and not close(got["f1"], want["f1"]):
+            raise Wrong("that F1 is the arithmetic mean of precision and recall; F1 is the harmonic mean")
+        raise Wrong("f1 is not right; it combines your precision and recall")
+    return verify
+
+
+def _swapped(confusion):
+    r = ref_precision_recall_f1(confusion)
     return {**r, "precision": r["recall"], "recall": r["precision"]}
+
+
+def _by_position(confusion):
+    return ref_precision_recall_f1(pd.DataFrame(confusion.to_numpy(), index=OUTCOMES, columns=DECISIONS))
+
+
+def _arithmetic(confusion):
+    r = ref_precision_recall_f1(confusion)
+    return {**r, "f1": (r["precision"] + r["recall"]) / 2}
 
 
 @exercise("4.1", "Precision, recall and F1 from a confusion matrix", workbook=WORKBOOK,
           hints=["Here a *positive* is a default and a *refusal* is predicting one: "
                  "TP = defaulted and refused, FP = repaid but refused, FN = defaulted but approved.",
-                 "Precision = TP / (TP + FP): of the refusals, the share that were defaults. "
-                 "Recall = TP / (TP + FN): of the defaults, the share refused.",
-                 "F1 is the harmonic mean: 2 × precision × recall / (precision + recall)."],
-          reference=ref_prf,
-          mistakes=[(_swapped, "swapped"),
-                    (lambda: {**ref_prf(), "f1": (ref_prf()["precision"] + ref_prf()["recall"]) / 2},
-                     "arithmetic mean"),
-                    (lambda: {k: 100 * v for k, v in ref_prf().items()}, "fractions"),
-                    (lambda: {k: round(v, 1) for k, v in ref_prf().items()}, "give at least 2 decimals")],
-          rounded=[lambda: {k: round(v, 2) for k, v in ref_prf().items()},
-                   lambda: {k: round(v, 3) for k, v in ref_prf().items()},
-                   lambda: {k: round(v, 4) for k, v in ref_prf().items()}])
+                 "Read each count by its labels: `confusion.loc['defaulted', 'refused']` is TP, "
+                 "whatever the order of the rows.",
+                 "Precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2 × precision × recall / "
+                 "(precision + recall); when a denominator is 0, the value is 0.0."],
+          reference=lambda: ref_precision_recall_f1,
+          mistakes=[(lambda: _swapped, "swapped"),
+                    (lambda: _arithmetic, "arithmetic mean"),
+                    (lambda: (lambda c: {k: 100 * v for k, v in ref_precision_recall_f1(c).items()}),
+                     "fractions"),
+                    (lambda: _by_position, "by their labels"),
+                    (lambda: (lambda c: {k: round(v, 2) for k, v in ref_precision_recall_f1(c).items()}),
+                     "give at least 3 decimals")])
 def check_prf(answer) -> str:
-    answer = _expect_dict(answer, ("precision", "recall", "f1"))
-    got = {k: _number_in(answer, k, "precision, recall and f1 as numbers") for k in ("precision", "recall", "f1")}
-    want = ref_prf()
-    if any(v > 1 for v in got.values()):
-        raise Wrong("give fractions between 0 and 1, not percentages")
-    # two decimals are enough to tell the mistakes apart; fewer are told they are rounded
-    close = lambda a, b: compare.agrees(a, b, rel=0, abs_tol=5e-4, places=2)
-    if close(got["precision"], want["recall"]) and close(got["recall"], want["precision"]):
-        raise Wrong("precision and recall are swapped: precision is about the refusals, "
-                    "recall about the defaults")
-    for key in ("precision", "recall"):
-        if not close(got[key], want[key]):
-            raise Wrong(f"{key} is not right; check which cells of the matrix go into it")
-    if close(got["f1"], (want["precision"] + want["recall"]) / 2) and not close(got["f1"], want["f1"]):
-        raise Wrong("that F1 is the arithmetic mean of precision and recall; F1 is the harmonic mean")
-    if not close(got["f1"], want["f1"]):
-        raise Wrong("f1 is not right; it combines your precision and recall")
-    for key in ("precision", "recall", "f1"):   # right, but perhaps rounded too far
-        compare.number(got[key], want[key], what=key, rel=0, abs_tol=5e-4, places=2)
+    compare.function(answer, _prf_cases(), what="your function")
     ratio = business.COSTS.missed_default / business.COSTS.wrong_refusal
     return (f"F1 weighs the two errors equally; this lender does not (a missed default costs "
             f"{ratio:g} wrong refusals), which is why the chapter ranks models by cost.")
@@ -123,10 +170,10 @@ CALIBRATION_OPTIONS = {
     "a": "a straight line is not enough: a calibrated model's curve lies on the diagonal. "
          "Compare, for one bin, the predicted probability with the observed rate",
     "b": "",
-    "c": "look at which axis is which: the points lie below the diagonal, so the observed default "
-         "rate is lower than the prediction",
+    "c": "look again at which axis is which: x is what the model predicted for a bin, y how "
+         "often that bin defaulted; compare the two for one point",
     "d": "calibration and ranking are different properties: a model can rank applicants well and "
-         "still give probabilities that are too high (its ROC AUC is printed above the plot)",
+         "still give probabilities that are off (its ROC AUC is printed above the plot)",
 }
 
 
@@ -135,7 +182,7 @@ CALIBRATION_OPTIONS = {
                  "often they actually defaulted.",
                  "Pick one point, say the one near x = 0.4: what share of those applicants defaulted?"],
           reference=lambda: "b",
-          mistakes=[(lambda: "a", "diagonal"), (lambda: "c", "below the diagonal"),
+          mistakes=[(lambda: "a", "diagonal"), (lambda: "c", "which axis is which"),
                     (lambda: "d", "ranking")])
 def check_calibration(answer) -> str:
     compare.choice(answer, "b", CALIBRATION_OPTIONS, what="your reading")

@@ -266,48 +266,88 @@ def ref_sample_size() -> int:
     return sample_size_per_arm(AB_RATE_A, AB_RATE_B, alpha=0.05, power=0.8)
 
 
-def _unpooled_size() -> int:
-    """The simpler textbook variant: the unpooled variance under both z terms."""
-    spread = ((stats.norm.ppf(0.975) + stats.norm.ppf(0.8))
-              * math.sqrt(AB_RATE_A * (1 - AB_RATE_A) + AB_RATE_B * (1 - AB_RATE_B)))
-    return math.ceil(spread**2 / (AB_RATE_A - AB_RATE_B) ** 2)
+def _spread(p_a: float, p_b: float, z_alpha: float, z_power: float, pooled: bool = True) -> float:
+    p = (p_a + p_b) / 2
+    first = math.sqrt(2 * p * (1 - p)) if pooled else math.sqrt(p_a * (1 - p_a) + p_b * (1 - p_b))
+    return z_alpha * first + z_power * math.sqrt(p_a * (1 - p_a) + p_b * (1 - p_b))
 
 
-def _one_sided_size() -> int:
-    pooled = (AB_RATE_A + AB_RATE_B) / 2
-    spread = (stats.norm.ppf(0.95) * math.sqrt(2 * pooled * (1 - pooled))
-              + stats.norm.ppf(0.8) * math.sqrt(AB_RATE_A * (1 - AB_RATE_A) + AB_RATE_B * (1 - AB_RATE_B)))
-    return math.ceil(spread**2 / (AB_RATE_A - AB_RATE_B) ** 2)
+def _exact_size(p_a, p_b, alpha=0.05, power=0.8, *, sides=2, pooled=True) -> float:
+    """The formula before rounding up (``sides=1``: a one-sided test)."""
+    z_alpha, z_power = stats.norm.ppf(1 - alpha / sides), stats.norm.ppf(power)
+    return _spread(p_a, p_b, z_alpha, z_power, pooled) ** 2 / (p_a - p_b) ** 2
+
+
+# (rate of A, rate of B, alpha, power, what the case is about)
+SIZE_CASES = [
+    (0.10, 0.09, 0.05, 0.8, "the workbook's test: 10% against 9%"),
+    (0.20, 0.25, 0.05, 0.8, "a rise from 20% to 25%"),
+    (0.10, 0.09, 0.01, 0.8, "a stricter level, alpha = 0.01"),
+    (0.50, 0.52, 0.05, 0.9, "more power, 90%, on rates near a half"),
+    (0.03, 0.02, 0.10, 0.8, "rare events, at alpha = 0.10"),
+]
+
+
+def _size_case(p_a, p_b, alpha, power, name) -> compare.Case:
+    n = sample_size_per_arm(p_a, p_b, alpha=alpha, power=power)
+    exact = _exact_size(p_a, p_b, alpha, power)
+
+    def verify(result):
+        value = compare.as_number(result, "the number per arm")
+        if value == n:
+            if not float(value).is_integer():
+                raise Wrong("the right size, but as a fraction of a loan: return a whole number")
+            return
+        if value == 2 * n:
+            raise Wrong("that is both arms together; return the number for each arm")
+        if value == math.ceil(_exact_size(p_a, p_b, alpha, power, sides=1)):
+            raise Wrong("that uses a one-sided z: the test asks whether B differs from A in either "
+                        "direction, so it is two-sided (alpha / 2 on each side)")
+        if value == math.ceil(_exact_size(p_a, p_b, alpha, power, pooled=False)):
+            raise Wrong("close: that is the unpooled variant of the formula; the chapter's puts the "
+                        "average rate p(1 - p), twice, under the z of the significance level")
+        if math.isclose(value, exact, rel_tol=1e-9) or value == math.floor(exact):
+            raise Wrong("almost: round up to a whole loan, since rounding down leaves the test "
+                        "short of its power")
+        if alpha != 0.05 or power != 0.8:
+            raise Wrong(f"{value:g} is not the size for alpha = {alpha:g} and power = {power:g}: "
+                        "use the alpha and power you are given, not 5% and 80%")
+        compare.integer(value, n, what="the number per arm")
+    shown = f"p_a={p_a:g}, p_b={p_b:g}, alpha={alpha:g}, power={power:g}"
+    return compare.Case(f"{name} ({shown})", (p_a, p_b), verify, kwargs={"alpha": alpha, "power": power})
+
+
+def ref_size_function(p_a: float, p_b: float, alpha: float = 0.05, power: float = 0.8) -> int:
+    z_alpha = stats.norm.ppf(1 - alpha / 2)
+    z_power = stats.norm.ppf(power)
+    pooled = (p_a + p_b) / 2
+    spread = (z_alpha * math.sqrt(2 * pooled * (1 - pooled))
+              + z_power * math.sqrt(p_a * (1 - p_a) + p_b * (1 - p_b)))
+    return math.ceil(spread**2 / (p_a - p_b) ** 2)
 
 
 @exercise("5.3", "How many loans does the A/B test need?", workbook=WORKBOOK,
-          hints=["z for a two-sided test at 5% is `norm.ppf(1 - 0.05 / 2)`; z for 80% power is "
-                 "`norm.ppf(0.8)`.",
+          hints=["z for a two-sided test at level alpha is `norm.ppf(1 - alpha / 2)`; z for the "
+                 "power is `norm.ppf(power)`.",
                  "n = (z_alpha * sqrt(2 p (1 - p)) + z_power * sqrt(pA (1 - pA) + pB (1 - pB)))**2 "
                  "/ (pA - pB)**2, with p the average of pA and pB.",
-                 "The answer is per arm, and a fraction of a loan rounds up."],
-          reference=ref_sample_size,
-          mistakes=[(lambda: 2 * ref_sample_size(), "both arms"),
-                    (lambda: _one_sided_size(), "one-sided"),
-                    (lambda: ref_sample_size() - 1, "round up"),
-                    (lambda: _unpooled_size(), "average rate")])
+                 "The answer is per arm, and a fraction of a loan rounds up: `math.ceil`."],
+          reference=lambda: ref_size_function,
+          mistakes=[(lambda: (lambda a, b, alpha=0.05, power=0.8: 2 * ref_size_function(a, b, alpha, power)),
+                     "both arms"),
+                    (lambda: (lambda a, b, alpha=0.05, power=0.8: math.ceil(
+                        _exact_size(a, b, alpha, power, sides=1))), "one-sided"),
+                    (lambda: (lambda a, b, alpha=0.05, power=0.8: math.floor(_exact_size(a, b, alpha, power))),
+                     "round up"),
+                    (lambda: (lambda a, b, alpha=0.05, power=0.8: math.ceil(
+                        _exact_size(a, b, alpha, power, pooled=False))), "average rate"),
+                    (lambda: (lambda a, b, alpha=0.05, power=0.8: ref_size_function(a, b)),
+                     "the alpha and power you are given")])
 def check_sample_size(answer) -> str:
-    value = compare.as_number(answer, "the number of loans per arm")
-    n = ref_sample_size()
-    if value == 2 * n:
-        raise Wrong("that is both arms together; give the number for each arm")
-    if value == _one_sided_size():
-        raise Wrong("that uses a one-sided z (1.645): the test asks whether B differs from A in "
-                    "either direction, so it is two-sided")
-    if value == _unpooled_size() and value != n:
-        raise Wrong("close: that is the unpooled variant of the formula; the chapter's puts the "
-                    "average rate p(1 - p), twice, under the z of the significance level")
-    if n - 1 <= value < n or (value != int(value) and math.ceil(value) == n):
-        raise Wrong("almost: round up, since rounding down leaves the test short of its power")
-    compare.integer(value, n, what="the number of loans per arm")
-    months = 2 * n / 1000
+    compare.function(answer, [_size_case(*case) for case in SIZE_CASES], what="your function")
+    months = 2 * ref_sample_size() / 1000
     return (f"A lender approving 1,000 loans a month would need {months:.0f} months to collect "
-            "both arms, and each outcome takes 12 more months to arrive.")
+            "both arms of the workbook's test, and each outcome takes 12 more months to arrive.")
 
 
 # 5.4 ----------------------------------------------------------------------
@@ -350,13 +390,16 @@ def check_ab_decision(answer) -> str:
     answer = _dict(answer, ("p_value", "significant"), "your answer")
     expected = ref_ab_decision()
     p = compare.as_number(answer["p_value"], "p_value")
-    if math.isclose(p, expected["p_value"] / 2, rel_tol=1e-3):
+    if p > 1:
+        raise Wrong("a p-value is a probability, between 0 and 1; give it as a fraction, not in percent")
+    close = lambda x: compare.agrees(p, x, rel=1e-5, sig=2)   # a p-value rounded as reported
+    if close(expected["p_value"] / 2):
         raise Wrong("that is a one-sided p-value; B could have been worse as well as better, "
                     "so the test is two-sided")
-    if math.isclose(p, _yates(), rel_tol=1e-5):
+    if close(_yates()) and not close(expected["p_value"]):
         raise Wrong("that p-value has Yates' continuity correction; use correction=False "
                     "(the z-test's p-value)")
-    if math.isclose(p, _fisher(), rel_tol=1e-5):
+    if close(_fisher()) and not close(expected["p_value"]):
         raise Wrong("that is Fisher's exact test; the exercise asks for the two-proportion z-test")
     compare.number(p, expected["p_value"], what="your p_value", rel=1e-3, sig=2)
     significant = answer["significant"]

@@ -53,12 +53,18 @@ def as_number(answer: Any, what: str) -> float:
     return value
 
 
-def _decimals(value: float) -> int:
-    """How many decimals a person gave: 471.18 -> 2, 3.0 -> 0, 1e-05 -> 5."""
+def _decimals(value: float, *, below_units: bool = False) -> int:
+    """How many decimals a person gave: 471.18 -> 2, 3.0 -> 0, 1e-05 -> 5.
+    With ``below_units``, a whole number's trailing zeros count as negative
+    decimals, for a check that accepts rounding to the thousand: 192000 -> -3."""
     text = repr(float(value))
     mantissa, _, exponent = text.partition("e")
-    digits = mantissa.partition(".")[2].rstrip("0")
-    return max(0, len(digits) - int(exponent or 0))
+    whole, _, fraction = mantissa.partition(".")
+    digits = fraction.rstrip("0")
+    places = len(digits) - int(exponent or 0)
+    if below_units and not digits and whole.strip("-") not in ("", "0"):
+        places = -(len(whole) - len(whole.rstrip("0"))) - int(exponent or 0)
+    return places if below_units else max(0, places)
 
 
 def _is_rounding(value: float, expected: float, places: int) -> bool:
@@ -86,7 +92,16 @@ def _places_needed(expected: float, *, rel: float, abs_tol: float,
 
 
 def _in_words(places: int) -> str:
+    if places < 0:
+        return f"the nearest {10 ** -places:,}"
     return "a whole number" if places == 0 else f"{places} decimal{'s' if places > 1 else ''}"
+
+
+def _at_least(places: int) -> str:
+    """What a right answer must keep, in words."""
+    if places < 0:
+        return f"round to the nearest {10 ** -places:,} or finer"
+    return f"give at least {_in_words(places)}"
 
 
 def rounding(value: float, expected: float, *, what: str, rel: float = 1e-6, abs_tol: float = 1e-9,
@@ -104,7 +119,7 @@ def rounding(value: float, expected: float, *, what: str, rel: float = 1e-6, abs
     if expected == 0:
         return places is not None and abs(value) <= 10.0 ** -places / 2
     need = _places_needed(expected, rel=rel, abs_tol=abs_tol, places=places, sig=sig)
-    given = _decimals(value) if given is None else given
+    given = _decimals(value, below_units=need < 0) if given is None else given
     # 0.530 is the float 0.53: a right rounding to `need` decimals may show fewer
     if _is_rounding(value, expected, max(given, need)):
         return True
@@ -112,8 +127,7 @@ def rounding(value: float, expected: float, *, what: str, rel: float = 1e-6, abs
         return False
     kept = given + math.floor(math.log10(abs(expected))) + 1   # significant figures left
     if declared or kept >= 2:
-        raise Rounded(f"{what} looks rounded to {_in_words(given)}: give at least "
-                      f"{_in_words(need)}")
+        raise Rounded(f"{what} looks rounded to {_in_words(given)}: {_at_least(need)}")
     return False
 
 
@@ -134,9 +148,10 @@ def number(answer: Any, expected: float, *, what: str, rel: float = 1e-6,
            sig: int | None = None) -> None:
     """A single number, within a relative tolerance, or rounded as a person would.
 
-    ``places=2`` (money to the cent) or ``sig=3`` (a rate to three significant
-    figures) declares how far a right answer may be rounded; an answer rounded
-    further is told so ("looks rounded to 1 decimal: give at least 2 decimals")."""
+    ``places=2`` (money to the cent), ``places=-3`` (a salary to the thousand)
+    or ``sig=3`` (a rate to three significant figures) declares how far a right
+    answer may be rounded; an answer rounded further is told so ("looks rounded
+    to 1 decimal: give at least 2 decimals")."""
     value = as_number(answer, what)
     if math.isclose(value, expected, rel_tol=rel, abs_tol=abs_tol):
         return
@@ -211,7 +226,8 @@ def series(answer: Any, expected: pd.Series, *, what: str, rel: float = 1e-6,
     values, wanted = got.to_numpy(float), expected.to_numpy(float)
     close = np.isclose(values, wanted, rtol=rel, atol=abs_tol, equal_nan=True)
     finite = values[np.isfinite(values)]
-    given = max((_decimals(v) for v in finite), default=0)   # a Series is rounded as a whole
+    below = places is not None and places < 0
+    given = max((_decimals(v, below_units=below) for v in finite), default=0)   # rounded as a whole
     for i in np.flatnonzero(~close):   # rounded values are right, or told they are rounded
         label = _plain(expected.index[i])
         close[i] = rounding(values[i], wanted[i], what=f"{what} at {label!r}", rel=rel,
@@ -326,5 +342,5 @@ def function(answer: Any, cases: list[Case], *, what: str, seconds: float = 5,
             raise Wrong(f"on {case.name}, {what} changed the data it was given; work on a copy")
         try:
             case.verify(result)
-        except Wrong as err:
-            raise Wrong(f"on {case.name}: {err}") from None
+        except Wrong as err:   # Rounded stays Rounded: a right answer, given too coarsely
+            raise type(err)(f"on {case.name}: {err}") from None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .blank import is_blank
-from .result import CORRECT, INCORRECT, NOT_ATTEMPTED, Result, Rounded, Unanswered, Wrong
+from .result import CORRECT, INCORRECT, NOT_ATTEMPTED, Result, Rounded, Unanswered, Wrong, sentence
 
 # Set by the test suite: a check whose outcome differs raises, so a solution
 # that is not correct, or an exercise that is not blank, fails the run.
@@ -128,18 +128,13 @@ def grade(id: str, answer: Any) -> Result:
     except Unanswered:
         return Result(ex.id, NOT_ATTEMPTED, "Replace ____ with your answer and run the cell again.")
     except Rounded as err:  # right, but too coarse: a hint would send them after a bug
-        return Result(ex.id, INCORRECT, _sentence(str(err)))
+        return Result(ex.id, INCORRECT, sentence(str(err)))
     except Wrong as err:
-        return Result(ex.id, INCORRECT, f"{_sentence(str(err))} Stuck? hint({ex.id!r})")
+        return Result(ex.id, INCORRECT, f"{sentence(str(err))} Stuck? hint({ex.id!r})")
     except Exception as err:  # an answer no checker foresaw: still one line, no traceback
         return Result(ex.id, INCORRECT, f"The check could not use this answer "
                       f"({type(err).__name__}: {err}). Read the exercise again for what to give.")
-    return Result(ex.id, CORRECT, note or "")
-
-
-def _sentence(text: str) -> str:
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "?", "!")) else text + "."
+    return Result(ex.id, CORRECT, sentence(note) if note else "")
 
 
 class CheckExpectationError(AssertionError):

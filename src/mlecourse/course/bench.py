@@ -12,6 +12,14 @@ column and the units). The executed notebooks also go to the book's cache.
 ``--service`` times the model service's benchmark (``make bench-service``)
 the same way, around :func:`mlecourse.lender.serving.loadtest.main`.
 
+``--hint`` (``make bench-hint``) times ``mlecourse hint 8.2`` and ``mlecourse
+hint 99.9`` (an exercise that does not exist) as a learner types them, each
+a fresh process, against a budget of 5 units.
+
+``--progress NN`` times ``mlecourse progress NN`` on a copy of workbook NN
+with every answer filled in (its solution), as a learner who has finished it
+would run it.
+
 ``--book`` (``make bench-book``) times the site as a newcomer builds it: a
 fresh clone of the committed course, ``make book`` there from nothing
 (install from the local package cache, execute every notebook, render), then
@@ -35,6 +43,8 @@ from mlecourse.paths import CHAPTERS_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 
 NOTEBOOK_BUDGET, CELL_BUDGET = 45.0, 10.0
 COLD_BOOK_BUDGET, REBUILD_BUDGET = 300.0, 30.0
+HINT_BUDGET_UNITS, HINT_RUNS = 5.0, 5
+HINTED = ("8.2", "99.9")   # an exercise, and one that does not exist (it lists the real ones)
 
 
 def all_notebooks():
@@ -119,6 +129,47 @@ def _timed(command: list[str], cwd: Path, log: Path) -> tuple[float, float, int]
     return time.perf_counter() - wall, children() - cpu, code
 
 
+def _mlecourse() -> list[str]:
+    """The command a learner types: the console script next to this Python."""
+    script = Path(sys.executable).with_name("mlecourse")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mlecourse.course.cli"]
+
+
+def bench_hint(ids=HINTED, runs: int = HINT_RUNS) -> int:
+    """The median wall and CPU time of ``mlecourse hint ID``, each run a new process."""
+    cal = calibration.calibrate()
+    print(cal.line(), flush=True)
+    over = 0
+    for id in ids:
+        times = sorted(_timed([*_mlecourse(), "hint", id], ROOT, Path(os.devnull))[:2] for _ in range(runs))
+        wall, cpu = times[len(times) // 2]
+        flag = "  OVER BUDGET" if cal.times(wall) > HINT_BUDGET_UNITS else ""
+        over += bool(flag)
+        print(f"mlecourse hint {id:<5} {wall:.2f} s, {cpu:.2f} s CPU, {cal.times(wall):.1f} units "
+              f"(median of {runs}; budget "
+              f"{HINT_BUDGET_UNITS:.0f} units){flag}", flush=True)
+    print(calibration.calibrate().line().replace("calibration:", "calibration after:"))
+    return 1 if over else 0
+
+
+def bench_progress(chapter: str) -> int:
+    """The time of ``mlecourse progress NN`` on a finished copy of workbook NN."""
+    from mlecourse.course.workbooks import find_workbook
+
+    solution = find_workbook(chapter, SOLUTIONS_DIR)
+    cal = calibration.calibrate()
+    print(cal.line(), flush=True)
+    with tempfile.TemporaryDirectory(prefix="mlecourse-bench-progress-") as work:
+        shutil.copy(solution, Path(work) / solution.name)
+        log = Path(work) / "progress.log"
+        wall, cpu, code = _timed([*_mlecourse(), "--work", work, "progress", chapter, "--quiet"], ROOT, log)
+        summary = [line for line in log.read_text().splitlines() if "exercises correct" in line]
+    print(f"mlecourse progress {chapter}: {cal.figure(wall, cpu)} (CPU of the command and its "
+          f"kernel); {summary[0] if summary else 'no summary: see the command itself'}", flush=True)
+    print(calibration.calibrate().line().replace("calibration:", "calibration after:"))
+    return code
+
+
 def edit_one_markdown_cell(clone: Path) -> str:
     """Add a sentence to the first markdown cell of chapter 1, as an author would."""
     import nbformat
@@ -175,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         return bench_service([a for a in argv if a != "--service"])
     if argv == ["--book"]:
         return bench_book()
+    if argv == ["--hint"]:
+        return bench_hint()
+    if len(argv) == 2 and argv[0] == "--progress":
+        return bench_progress(argv[1])
     args = parser.parse_args(argv)
     paths = [_resolve(p) for p in args.notebooks] or all_notebooks()
     return bench_notebooks(paths)

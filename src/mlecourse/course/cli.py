@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
+import signal
 import sys
 from pathlib import Path
 
 from mlecourse.paths import ROOT, WORK_DIR
 
-from . import workbooks
+from . import terminal, workbooks
 from .workbooks import LearnerFileError, WorkbookError
 
 LAB_FLAGS = ["--LabApp.extension_manager=readonly"]  # no extension manager: it would query PyPI
@@ -41,24 +41,28 @@ def cmd_start(args) -> int:
         print("JupyterLab not started (--no-lab).")
         return 0
     flags = LAB_FLAGS + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
-    print("Starting JupyterLab in work/ (Ctrl-C stops it) ...")
-    return subprocess.call([sys.executable, "-m", "jupyterlab", *flags], cwd=work)
+    print("Starting JupyterLab in work/ (Ctrl-C stops it) ...", flush=True)
+    code = terminal.run_in_foreground([sys.executable, "-m", "jupyterlab", *flags], cwd=work)
+    if code in (0, -signal.SIGINT, -signal.SIGTERM):   # stopped by you: a normal end
+        print(f"JupyterLab stopped; your work is in {work}.")
+        return 0
+    return code
 
 
 def cmd_progress(args) -> int:
+    import time
+
+    began = time.perf_counter()
     from . import progress
     work = _work(args)
     if args.chapter:
         workbooks.find_workbook(args.chapter)  # an unknown chapter stops here, in one line
-    show = progress.bar() if not args.quiet else None
-    try:
-        rows = progress.collect(work, args.chapter, show)
-    finally:
-        if show:
-            show.close()
+    said = progress.Reporter() if not args.quiet else None
+    rows = progress.collect(work, args.chapter, said)
     print(progress.as_json(rows, work) if args.json else progress.table(rows))
     if not args.json:
-        print(f"Ran temporary copies of your workbooks; nothing in {work} was changed.")
+        took = progress.duration(time.perf_counter() - began)
+        print(f"Ran temporary copies of your workbooks in {took}; nothing in {work} was changed.")
     return 0
 
 
@@ -76,12 +80,7 @@ def cmd_progress_or_send(args) -> int:
     work = _work(args)
     if args.chapter:
         workbooks.find_workbook(args.chapter)
-    show = None if args.quiet else progress.bar()
-    try:
-        rows = progress.collect(work, args.chapter, show)
-    finally:
-        if show:
-            show.close()
+    rows = progress.collect(work, args.chapter, None if args.quiet else progress.Reporter())
     try:
         print(collect.send(args.send, args.name, [asdict(r) for r in rows]))
     except ValueError as err:
@@ -98,18 +97,22 @@ def cmd_reset(args) -> int:
 
 
 def cmd_hint(args) -> int:
-    from mlecourse.checks.core import find, registry
-    ex = find(args.exercise)  # imports that chapter's checks only
+    # The hints as plain data (written by `make exercises`): importing a chapter's
+    # checks would load pandas and scikit-learn, seconds on a busy laptop.
+    from mlecourse.checks.hint_index import HINTS
+    key = str(args.exercise).strip()
+    ex = HINTS.get(key)
     if ex is None:
         raise LearnerFileError(f"there is no exercise {args.exercise!r}; the exercises are "
-                               f"{', '.join(registry())}")
-    if not 1 <= args.number <= len(ex.hints):
-        raise LearnerFileError(f"exercise {ex.id} has hints 1 to {len(ex.hints)}, not {args.number}")
-    print(f"💡 Hint {args.number} of {len(ex.hints)} for {ex.id} ({ex.title}): {ex.hints[args.number - 1]}")
-    if args.number < len(ex.hints):
-        print(f"   Next: `mlecourse hint {ex.id} {args.number + 1}`.")
+                               f"{', '.join(HINTS)}")
+    hints = ex["hints"]
+    if not 1 <= args.number <= len(hints):
+        raise LearnerFileError(f"exercise {key} has hints 1 to {len(hints)}, not {args.number}")
+    print(f"💡 Hint {args.number} of {len(hints)} for {key} ({ex['title']}): {hints[args.number - 1]}")
+    if args.number < len(hints):
+        print(f"   Next: `mlecourse hint {key} {args.number + 1}`.")
     else:
-        print(f"   That was the last hint; the worked solution is in solutions/{ex.workbook}.")
+        print(f"   That was the last hint; the worked solution is in solutions/{ex['workbook']}.")
     return 0
 
 
@@ -148,7 +151,7 @@ def parser() -> argparse.ArgumentParser:
     p = subs.add_parser("progress", help="which exercises are correct, not attempted, incorrect")
     p.add_argument("chapter", nargs="?", help="only this chapter's workbook, e.g. 3")
     p.add_argument("--json", action="store_true", help="machine-readable, for an instructor's script")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no line per exercise while it runs")
     p.add_argument("--send", metavar="URL", help="send the result to the instructor's `mlecourse collect`")
     p.add_argument("--name", help="with --send: the name the instructor's table shows (your choice)")
     p.set_defaults(run=cmd_progress_or_send)

@@ -6,21 +6,29 @@ touched. Every ``check`` cell prints one line starting with ✓, ○ or ✗ (see
 ``checks.result``); this module reads those lines. An exercise whose check
 never printed (an earlier cell failed, or the copy does not exist) is
 reported too, with the reason, so no exercise silently goes missing.
+
+Each exercise's line is passed on as soon as its check cell has run (a
+workbook takes tens of seconds: a learner sees it move), and workbooks run in
+parallel, one kernel per core (at most ``MAX_WORKERS``): the kernels do the
+work, so threads are enough to drive them.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
 
-from mlecourse.checks import registry
 from mlecourse.checks.result import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 from .workbooks import LearnerFileError, find_workbook, workbook_numbers
@@ -29,6 +37,7 @@ LINE = re.compile(r"^(?P<icon>[✓○✗]) Exercise (?P<id>[\w.]+): (?P<outcome>
                   r"(?: yet)?\.?[ \t]*(?P<message>.*)$", re.M)
 ICONS = {CORRECT: "✓", INCORRECT: "✗", NOT_ATTEMPTED: "○"}
 CELL_TIMEOUT = 120  # seconds: generous, a slow laptop is not a wrong answer
+MAX_WORKERS = 4     # kernels at once: each holds pandas and scikit-learn (~0.5 GB)
 
 
 @dataclass(frozen=True)
@@ -40,10 +49,13 @@ class Row:
 
 
 def exercises_by_workbook() -> dict[str, list[str]]:
-    """Workbook file name -> its exercise ids, from the checks registry."""
+    """Workbook file name -> its exercise ids, from the hint index (the checks'
+    registry as plain data: importing every chapter's checks takes seconds)."""
+    from mlecourse.checks.hint_index import HINTS
+
     out: dict[str, list[str]] = {}
-    for ex in registry().values():
-        out.setdefault(ex.workbook, []).append(ex.id)
+    for id, ex in HINTS.items():
+        out.setdefault(ex["workbook"], []).append(id)
     return out
 
 
@@ -69,8 +81,8 @@ def run_copy(path: Path, on_cell=None) -> nbformat.NotebookNode:
         shutil.copyfile(path, Path(tmp) / path.name)  # a copy, so relative writes land there
         client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
                                 allow_errors=True, resources={"metadata": {"path": tmp}})
-        if on_cell:
-            client.on_cell_executed = lambda cell, cell_index, **_: on_cell(cell_index, len(notebook.cells))
+        if on_cell:  # on_cell(index, number of cells, the executed cell with its outputs)
+            client.on_cell_executed = lambda cell, cell_index, **_: on_cell(cell_index, len(notebook.cells), cell)
         client.execute(stderr=subprocess.DEVNULL)  # the kernel's start-up chatter, not the learner's output
     return notebook
 
@@ -112,47 +124,92 @@ def rows_for(workbook: str, ids: list[str], notebook=None, missing: str = "") ->
     return rows
 
 
-def collect(work_dir: Path, chapter: str | None = None, progress=None) -> list[Row]:
-    """The rows of every workbook (or one chapter's), from the copies in ``work_dir``."""
-    by_workbook = exercises_by_workbook()
-    names = [find_workbook(chapter).name] if chapter else list(p.name for p in workbook_numbers().values())
-    names = [n for n in names if n in by_workbook]
-    rows: list[Row] = []
-    for position, name in enumerate(names):
-        copy = work_dir / name
-        if not copy.exists():
-            rows += rows_for(name, by_workbook[name], missing=f"no copy in {work_dir.name}/ yet "
-                             "(`mlecourse start` makes it)")
-            continue
-        tick = (lambda i, n, p=position: progress(p, len(names), name, i, n)) if progress else None
-        try:
-            rows += rows_for(name, by_workbook[name], run_copy(copy, tick))
-        except LearnerFileError as err:
-            rows += [Row(name[:2], id, INCORRECT, str(err)) for id in by_workbook[name]]
+def workers(count: int) -> int:
+    """How many workbooks to run at once: one per core, within MAX_WORKERS."""
+    return max(1, min(count, os.cpu_count() or 1, MAX_WORKERS))
+
+
+def _one_workbook(work_dir: Path, name: str, ids: list[str], reporter=None,
+                  stop: threading.Event | None = None) -> list[Row]:
+    """The rows of one workbook; ``reporter`` hears of each as its check cell runs."""
+    copy = work_dir / name
+    if not copy.exists():
+        return rows_for(name, ids, missing=f"no copy in {work_dir.name}/ yet (`mlecourse start` makes it)")
+    stop = stop or threading.Event()
+    if stop.is_set():   # Ctrl-C came before this workbook's turn
+        raise KeyboardInterrupt
+    if reporter:
+        reporter.start(name)
+
+    def on_cell(index: int, cells: int, cell) -> None:
+        if stop.is_set():   # Ctrl-C: end this workbook's run after the cell it was in
+            raise KeyboardInterrupt
+        for match in LINE.finditer(_text(cell)) if reporter else ():
+            if match["id"] in ids:
+                reporter.row(Row(name[:2], match["id"], match["outcome"], match["message"].strip()))
+    try:
+        rows = rows_for(name, ids, run_copy(copy, on_cell))
+    except LearnerFileError as err:
+        rows = [Row(name[:2], id, INCORRECT, str(err)) for id in ids]
+    if reporter:
+        reporter.done(name)
     return rows
 
 
-def bar(stream=sys.stderr):
-    """A one-line progress bar: redrawn in a terminal, a line per workbook otherwise."""
-    last = {"name": None}
+def collect(work_dir: Path, chapter: str | None = None, reporter=None) -> list[Row]:
+    """The rows of every workbook (or one chapter's), from the copies in ``work_dir``,
+    in the workbooks' order; several workbooks run at once (see ``workers``).
 
-    def show(position: int, total: int, name: str, cell: int, cells: int) -> None:
-        done = (position + (cell + 1) / max(cells, 1)) / total
-        filled = int(done * 30)
-        text = f"[{'#' * filled}{'.' * (30 - filled)}] {done:4.0%} running {name}"
-        if stream.isatty():
-            stream.write("\r" + text.ljust(78)[:78])
-        elif last["name"] != name:
-            stream.write(f"running a copy of {name} ({position + 1} of {total})\n")
-        last["name"] = name
-        stream.flush()
+    ``reporter`` (a ``Reporter``) hears when a workbook starts and ends, and of
+    every check line as it is printed, from several threads."""
+    by_workbook = exercises_by_workbook()
+    names = [find_workbook(chapter).name] if chapter else list(p.name for p in workbook_numbers().values())
+    names = [n for n in names if n in by_workbook]
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(workers(len(names)), thread_name_prefix="progress")
+    try:
+        runs = [pool.submit(_one_workbook, work_dir, name, by_workbook[name], reporter, stop)
+                for name in names]
+        return [row for run in runs for row in run.result()]
+    except KeyboardInterrupt:   # the kernels got Ctrl-C too: start no other run, stop these
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
-    def close() -> None:
-        if stream.isatty():
-            stream.write("\r" + " " * 78 + "\r")
 
-    show.close = close
-    return show
+class Reporter:
+    """What ``progress`` says while it runs: a line when a workbook starts, a line
+    per exercise as its check runs, a line when the workbook is done (with its
+    time). Threads share it, so each line is written whole."""
+
+    def __init__(self, stream=sys.stderr, clock=time.perf_counter):
+        self.stream, self.clock = stream, clock
+        self.started: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def _say(self, text: str) -> None:
+        with self.lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def start(self, name: str) -> None:
+        self.started[name] = self.clock()
+        self._say(f"running a copy of {name} ...")
+
+    def done(self, name: str) -> None:
+        self._say(f"{name}: done in {duration(self.clock() - self.started[name])}")
+
+    def row(self, row: Row) -> None:
+        message = f"  {row.message}" if row.outcome != CORRECT and row.message else ""
+        self._say(f"  {ICONS[row.outcome]} {row.exercise:<6}{row.outcome}{message}")
+
+
+def duration(seconds: float) -> str:
+    """'48 s', '3 min 05 s': how long, as a person says it."""
+    seconds = round(seconds)
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
 
 
 def table(rows: list[Row]) -> str:

@@ -15,17 +15,25 @@ solution survives, not even in metadata.
 
 Commands::
 
-    python -m mlecourse.course.workbooks generate [--force]   # write exercises/
+    python -m mlecourse.course.workbooks generate [--force]   # write exercises/ and the hint index
     python -m mlecourse.course.workbooks check                # is exercises/ up to date?
     python -m mlecourse.course.workbooks copy-to-work         # your own copies, in work/
 
 ``mlecourse reset NN`` restores one workbook in ``work/`` after saving the
 learner's copy in ``work/backups/`` (see ``reset``).
+
+Each generated workbook opens with a banner: the exercise minutes its chapter
+states (the sum of ``metadata.mlecourse.exercises`` of ``chapters/<same name>``)
+and how to get a hint. ``generate`` also writes ``checks/hint_index.py``, the
+hints of every exercise as plain data, so that ``mlecourse hint`` answers
+without importing a chapter's checks (pandas, scikit-learn: seconds on a busy
+laptop). nbformat too is imported only by what reads or writes a notebook.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -33,9 +41,7 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
-
-from mlecourse.paths import EXERCISES_DIR, SOLUTIONS_DIR, WORK_DIR
+from mlecourse.paths import CHAPTERS_DIR, EXERCISES_DIR, ROOT, SOLUTIONS_DIR, WORK_DIR
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION(?::[ \t]*(?P<placeholder>.*))?$")
 END = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
@@ -93,6 +99,8 @@ def exercise_heading(source: str) -> str:
 
 
 def _new_cell(kind: str, source: str, seed: str):
+    import nbformat
+
     make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
     cell = make(source)
     cell.id = hashlib.sha1(seed.encode()).hexdigest()[:12]
@@ -100,6 +108,8 @@ def _new_cell(kind: str, source: str, seed: str):
 
 
 def _clean(cell, source: str):
+    import nbformat
+
     cell = nbformat.from_dict(dict(cell))
     cell.source = source
     tags = cell.metadata.get("tags")
@@ -109,12 +119,41 @@ def _clean(cell, source: str):
     return cell
 
 
-def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](\d+\.\d+)["']""")
+
+
+def banner(name: str, minutes: int | None, first_exercise: str | None) -> str:
+    """The first cell of a workbook: how long it takes, where to work, how to get a hint."""
+    heading = f"Workbook: about {minutes} minutes of exercises." if minutes else "Workbook."
+    ask = ""
+    if first_exercise:
+        ask = (f"Stuck? `hint(\"{first_exercise}\")` in a cell, or `mlecourse hint "
+               f"{first_exercise}` in a terminal, gives the next hint of exercise "
+               f"{first_exercise}; run it again for the one after. ")
+    return (f"> **{heading}** Work in your own copy under `work/` (`make lab` "
+            f"makes it; it is never overwritten). {ask}This file is generated from "
+            f"`solutions/{name}` by `make exercises`.")
+
+
+def stated_minutes(name: str) -> int | None:
+    """The exercise minutes that chapter ``name`` states, or None if there is no such chapter."""
+    chapter = CHAPTERS_DIR / name
+    if not chapter.exists():
+        return None
+    meta = json.loads(chapter.read_text()).get("metadata", {}).get("mlecourse") or {}
+    if not meta.get("exercises"):
+        raise WorkbookError(f"chapters/{name} states no exercise minutes "
+                            "(metadata.mlecourse.exercises): its workbook's banner needs them")
+    return sum(int(e["minutes"]) + int(e.get("review", 0)) for e in meta["exercises"].values())
+
+
+def make_exercise(solution, name: str, minutes: int | None = None):
     """The learner's notebook made from one solution notebook."""
-    banner = (f"> **Workbook.** Work in your own copy under `work/` (`make lab` makes it; "
-              f"it is never overwritten). This file is generated from `solutions/{name}` "
-              "by `make exercises`.")
-    cells = [_new_cell("markdown", banner, name + ":banner")]
+    import nbformat
+
+    first = next((m for c in solution.cells if c.cell_type == "code"
+                  for m in CHECK_CALL.findall(c.source)), None)
+    cells = [_new_cell("markdown", banner(name, minutes, first), name + ":banner")]
     in_solution, kept_in_region = False, 0
     for index, cell in enumerate(solution.cells):
         where = f"solutions/{name}, cell {index + 1}"
@@ -143,20 +182,42 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
     return notebook
 
 
-def render(notebook: nbformat.NotebookNode) -> str:
+def render(notebook) -> str:
+    import nbformat
+
     return nbformat.writes(notebook) + "\n"
 
 
 def expected_exercises() -> dict[str, str]:
     """File name -> the text ``make exercises`` writes for it."""
+    import nbformat
+
     return {
-        path.name: render(make_exercise(nbformat.read(path, as_version=4), path.name))
+        path.name: render(make_exercise(nbformat.read(path, as_version=4), path.name,
+                                        stated_minutes(path.name)))
         for path in sorted(SOLUTIONS_DIR.glob("*.ipynb"))
     }
 
 
+HINT_INDEX = ROOT / "src" / "mlecourse" / "checks" / "hint_index.py"
+
+
+def hint_index_text() -> str:
+    """``checks/hint_index.py`` as ``generate`` writes it, from the checks' registry."""
+    from mlecourse.checks import registry
+
+    hints = {ex.id: {"title": ex.title, "workbook": ex.workbook, "hints": list(ex.hints)}
+             for ex in registry().values()}
+    return ('"""Every exercise\'s title, workbook and hints, as plain data: `mlecourse hint`\n'
+            'reads them without importing the checks. Written by `make exercises` from the\n'
+            'checks\' registry; a test fails when it is out of date."""\n'
+            f"HINTS = {json.dumps(hints, indent=1, ensure_ascii=False)}\n")
+
+
 def holds_work(path: Path) -> bool:
     """A generated workbook has no outputs; one that does holds someone's work."""
+    import nbformat
+
     notebook = nbformat.read(path, as_version=4)
     return any(c.get("outputs") or c.get("execution_count") for c in notebook.cells
                if c.cell_type == "code")
@@ -177,6 +238,10 @@ def generate(force: bool = False) -> int:
         print(f"wrote exercises/{name}")
     for stale in sorted(set(p.name for p in EXERCISES_DIR.glob("*.ipynb")) - set(wanted)):
         print(f"exercises/{stale} has no solution notebook; remove it if it is not yours")
+    index = hint_index_text()
+    if not HINT_INDEX.exists() or HINT_INDEX.read_text() != index:
+        HINT_INDEX.write_text(index)
+        print(f"wrote {HINT_INDEX.relative_to(ROOT)}")
     return 0
 
 
@@ -188,6 +253,8 @@ def stale() -> list[str]:
     problems += [f"exercises/{n} has no solution notebook" for n in sorted(have - set(wanted))]
     problems += [f"exercises/{n} is out of date" for n in sorted(set(wanted) & have)
                  if (EXERCISES_DIR / n).read_text() != wanted[n]]
+    if not HINT_INDEX.exists() or HINT_INDEX.read_text() != hint_index_text():
+        problems.append(f"{HINT_INDEX.relative_to(ROOT)} is out of date")
     return problems
 
 
