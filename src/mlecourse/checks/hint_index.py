@@ -184,14 +184,14 @@ HINTS = {
   "hints": [
    "Keep the cleaned rows applied from 2021-01-01 up to 2023-12-31. The time split is `features.split_by_date(recent, cuts=('2023-07-01', '2024-01-01'))`.",
    "The shuffled split: `train_test_split(recent, test_size=len(future), random_state=0)`.",
-   "For each split: `modeling.train_model(fit_rows, 'logistic')`, then `business.decision_cost(y, p > business.COSTS.threshold)` on the held-out rows."
+   "For each split: `estimators.train_model(fit_rows, 'logistic')`, then `business.decision_cost(y, p > business.COSTS.threshold)` on the held-out rows."
   ]
  },
  "4.5": {
   "title": "A training function that beats the rule",
   "workbook": "04_model_development.ipynb",
   "hints": [
-   "`modeling.make_model(kind)` gives an unfitted pipeline; your function must fit it on the rows it receives and return it.",
+   "`estimators.make_model(kind)` gives an unfitted pipeline; your function must fit it on the rows it receives and return it.",
    "`features.features_and_target(rows)` gives the X and y to fit on.",
    "A default decision tree is not enough; compare logistic regression and gradient boosting on time-ordered folds of the rows you are given."
   ]
