@@ -12,7 +12,6 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 # thread each, or their thread pools fight (kernels inherit this).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -21,7 +20,7 @@ import pytest  # noqa: E402
 # edit-test loop: every unit test, in under two minutes) leaves them out.
 SLOW_FILES = {"test_site_browser.py", "test_bundle.py", "test_book.py", "test_mlflow_ui.py",
               "test_setup_recovery.py", "test_workshop_build.py", "test_make.py", "test_execute.py",
-              "test_cli.py"}
+              "test_cli.py", "test_slides.py", "test_live_coding.py"}
 
 
 def pytest_collection_modifyitems(items):
@@ -111,6 +110,16 @@ def tiny_frame():
 
     clean, _ = features.clean_loans(load_loans())
     return features.split_by_date(clean)[0]
+
+
+@pytest.fixture(scope="session")
+def loan_splits():
+    """(train 2019-2020, validate 2021, test 2022), cleaned: shared, so never modify them in place."""
+    from mlecourse.lender import features
+    from mlecourse.lender.data.loading import load_loans
+
+    clean, _ = features.clean_loans(load_loans())
+    return features.split_by_date(clean)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ import json
 import pickle
 
 import numpy as np
-import pandas as pd
 import pytest
 import skops.io as sio
 from threadpoolctl import threadpool_limits

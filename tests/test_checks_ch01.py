@@ -1,9 +1,7 @@
 """Workbook 1's checks, tried as a newcomer would: the placeholder, plausible
 wrong answers (each with the verdict and the message it must get), the right
 answer and the right answer rounded as a person would round it."""
-import math
 
-import pandas as pd
 import pytest
 
 from mlecourse.checks import ____, grade

@@ -15,8 +15,7 @@ import pytest
 import yaml
 
 from mlecourse.lender.modeling import artifact
-from mlecourse.lender.service import __main__ as service_command
-from mlecourse.lender.service import compose
+from mlecourse.lender.service import __main__ as service_command, compose
 from mlecourse.lender.serving import api
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -82,8 +82,8 @@ def test_the_advice_fits_where_the_course_is(tmp_path):
 
 def test_a_deleted_data_file_is_reported_without_the_clone_only_advice(monkeypatch, tmp_path):
     from mlecourse.lender.data import loading
-    monkeypatch.setattr(data, "verify_checksums", lambda: ["data/loans.csv.gz is missing; restore it with "
-                                                            "`git checkout -- data/loans.csv.gz` or ..."])
+    monkeypatch.setattr(loading, "verify_checksums", lambda: ["data/loans.csv.gz is missing; restore it with "
+                                                               "`git checkout -- data/loans.csv.gz` or ..."])
     finding = doctor.check_data("bundle")
     assert not finding.ok and finding.detail == "data/loans.csv.gz is missing" and "git" not in finding.fix
 

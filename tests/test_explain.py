@@ -3,22 +3,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from threadpoolctl import threadpool_limits
 
 from mlecourse.lender import business, features
-from mlecourse.lender.modeling import model_cache
 from mlecourse.lender.responsible import explain, reasons
 from mlecourse.lender.service import compose
-from mlecourse.lender.data.loading import load_loans
 
 
 @pytest.fixture(scope="module")
-def fitted():
-    clean, _ = features.clean_loans(load_loans())
-    train, _valid, test = features.split_by_date(clean)
-    with threadpool_limits(1):
-        model = model_cache.trained(train, "boosting")
-    return model, train, test
+def fitted(course_model, loan_splits):
+    train, _valid, test = loan_splits
+    return course_model, train, test
 
 
 @pytest.fixture(scope="module")

@@ -17,17 +17,12 @@ import time
 import httpx
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from mlecourse.lender import features
-from mlecourse.lender.modeling import artifact, model_cache
-from mlecourse.lender.service import __main__ as service_command
-from mlecourse.lender.service import compose
-from mlecourse.lender.serving import api, auth
-from mlecourse.lender.serving import guard
-from mlecourse.lender.serving import limits
+from mlecourse.lender.modeling import artifact
+from mlecourse.lender.service import __main__ as service_command, compose
+from mlecourse.lender.serving import api, auth, guard, limits
 from mlecourse.lender.serving.batcher import MicroBatcher
-from mlecourse.lender.data.loading import load_loans
 
 REQUIRED = [n for n, s in artifact.feature_schema().items() if not s["nullable"]]
 QUICK_S = 2.0  # "quickly", on a shared two-core machine: the old service took seconds
@@ -36,15 +31,13 @@ SMALL = 4096  # bytes: every refusal is a short answer, whatever was sent
 
 
 @pytest.fixture(scope="module")
-def data():
-    clean, _ = features.clean_loans(load_loans())
-    return features.split_by_date(clean)
+def data(loan_splits):
+    return loan_splits
 
 
 @pytest.fixture(scope="module")
-def model(data):
-    with threadpool_limits(1):
-        return model_cache.trained(data[0].head(3000), "boosting", max_iter=10)
+def model(small_model):
+    return small_model
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 at its documented date by the detectors that can see it, and no quiet month is flagged
 by the thresholds chosen on the quiet months. Scores are computed in process (the
 chapter does the same through the service)."""
-import pandas as pd
 import pytest
 
 from mlecourse.lender.data import loans as spec, validation

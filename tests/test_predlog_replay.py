@@ -3,7 +3,6 @@ joins outcomes only once known; the log's problems are reported, not skipped."""
 import json
 
 import httpx
-import pandas as pd
 import pytest
 
 from mlecourse.lender import features

@@ -34,14 +34,36 @@ def tags_of(version: int) -> dict:
     return {int(v.version): v.tags for v in registry.versions()}[version]
 
 
-def test_registering_the_same_model_twice_gives_the_same_version(store):
-    folder, first, second, dirs = store
+@pytest.fixture
+def slate(store):
+    """The module's store with no alias, no champion history and no verdict on any version:
+    each test sets up the state it needs, so none depends on another having run first."""
+    tracking.use_store(store[0])
+    client = registry._client()
+    for alias in list(registry.aliases()):
+        client.delete_registered_model_alias(registry.MODEL_NAME, alias)
+    if registry.HISTORY in client.get_registered_model(registry.MODEL_NAME).tags:
+        client.delete_registered_model_tag(registry.MODEL_NAME, registry.HISTORY)
+    for version in registry.versions():
+        for tag in (registry.GATE, registry.GATE_DETAIL, registry.OVERRIDE, registry.ROLLED_BACK):
+            if tag in version.tags:
+                client.delete_model_version_tag(registry.MODEL_NAME, version.version, tag)
+    return store
+
+
+def passed(*versions):
+    for version in versions:
+        registry.record_gate(version, True, "promote: as cheap and as good as the champion")
+
+
+def test_registering_the_same_model_twice_gives_the_same_version(slate):
+    folder, first, second, dirs = slate
     assert first != second
     assert registry.register(dirs[0]) == first
 
 
-def test_promote_refuses_a_version_without_a_passing_gate_unless_overridden(store):
-    _, first, _, _ = store
+def test_promote_refuses_a_version_without_a_passing_gate_unless_overridden(slate):
+    _, first, _, _ = slate
     with pytest.raises(registry.RegistryError, match=f"version {first} has no gate verdict"):
         registry.promote(first)
     registry.record_gate(first, False, "cost 280.00 per application above the champion's 270.00")
@@ -56,8 +78,8 @@ def test_promote_refuses_a_version_without_a_passing_gate_unless_overridden(stor
     assert tags_of(first)[registry.OVERRIDE] == "first model; approved by the risk committee"
 
 
-def test_the_champion_moves_only_through_promote_and_rollback(store):
-    _, _, second, _ = store
+def test_the_champion_moves_only_through_promote_and_rollback(slate):
+    _, _, second, _ = slate
     for alias in (registry.CHAMPION, registry.PREVIOUS):
         with pytest.raises(registry.RegistryError, match="moves only with registry.promote"):
             registry.set_alias(alias, second)
@@ -65,9 +87,10 @@ def test_the_champion_moves_only_through_promote_and_rollback(store):
         registry.set_alias(registry.CHALLENGER, 99)
 
 
-def test_promote_then_rollback_moves_the_alias(store):
-    _, first, second, _ = store
-    registry.record_gate(second, True, "promote: as cheap and as good as the champion")
+def test_promote_then_rollback_moves_the_alias(slate):
+    _, first, second, _ = slate
+    passed(first, second)
+    registry.promote(first)
     registry.set_alias(registry.CHALLENGER, second)
     after = registry.promote(second)
     assert after == {"champion": second, "previous": first}
@@ -75,16 +98,24 @@ def test_promote_then_rollback_moves_the_alias(store):
     assert registry.rollback() == {"champion": first}
 
 
-def test_a_second_rollback_says_nothing_is_further_back(store):
-    _, first, second, _ = store
+def test_a_second_rollback_says_nothing_is_further_back(slate):
+    _, first, second, _ = slate
+    passed(first, second)
+    registry.promote(first)
+    registry.promote(second)
+    registry.rollback()
     assert registry.aliases()[registry.CHAMPION] == first and registry.history() == [first]
     with pytest.raises(registry.RegistryError, match=f"nothing further back: version {first}"):
         registry.rollback()
     assert registry.aliases() == {"champion": first}, "the first rollback stands"
 
 
-def test_a_rolled_back_version_returns_only_with_an_override(store):
-    _, first, second, _ = store
+def test_a_rolled_back_version_returns_only_with_an_override(slate):
+    _, first, second, _ = slate
+    passed(first, second)
+    registry.promote(first)
+    registry.promote(second)
+    registry.rollback()
     assert tags_of(second)[registry.ROLLED_BACK] == f"replaced by version {first} in a rollback"
     with pytest.raises(registry.RegistryError, match=f"version {second} was rolled back"):
         registry.promote(second)
@@ -93,20 +124,28 @@ def test_a_rolled_back_version_returns_only_with_an_override(store):
     assert registry.ROLLED_BACK not in tags_of(second), "serving again: no longer marked"
 
 
-def test_rollbacks_walk_back_one_champion_at_a_time(store, third):
-    _, first, second, _ = store
-    registry.record_gate(third, True, "promote")
-    registry.promote(third)
+def test_rollbacks_walk_back_one_champion_at_a_time(slate, third):
+    _, first, second, _ = slate
+    passed(first, second, third)
+    for version in (first, second, third):
+        registry.promote(version)
     assert registry.history() == [first, second, third]
     assert registry.rollback() == {"champion": second, "previous": first}
     assert registry.rollback() == {"champion": first}
     with pytest.raises(registry.RegistryError, match="nothing further back"):
         registry.rollback()
-    registry.promote(second, override="back to version 2 for the tests below")
-    assert registry.history() == [first, second]
 
 
-def test_load_by_alias_predicts_like_the_model(store, course_model, loan_windows):
+@pytest.fixture
+def second_serves(slate):
+    _, first, second, _ = slate
+    passed(first, second)
+    registry.promote(first)
+    registry.promote(second)
+    return slate
+
+
+def test_load_by_alias_predicts_like_the_model(second_serves, course_model, loan_windows):
     frame = loan_windows[1].iloc[:50]
     pyfunc = registry.load(registry.CHAMPION)
     from mlecourse.lender import features
@@ -141,7 +180,7 @@ def test_a_model_registered_by_older_code_is_refused_in_one_line(tmp_path, store
     assert "older version of the course's code" in line and "make pipeline" in line and "\n" not in line
 
 
-def test_the_service_starts_from_the_champion_alias(store):
+def test_the_service_starts_from_the_champion_alias(second_serves):
     app = registry.create_app(registry.CHAMPION)
     with api.serve(app) as url:
         answer = httpx.get(f"{url}/version", timeout=10).json()

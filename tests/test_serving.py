@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from threadpoolctl import threadpool_limits
 
 from mlecourse.lender import business, features
-from mlecourse.lender.modeling import artifact, model_cache
+from mlecourse.lender.modeling import artifact
 from mlecourse.lender.serving import api
 from mlecourse.lender.data.loading import load_loans
 
@@ -22,19 +22,16 @@ REQUIRED = [name for name, spec in artifact.feature_schema().items() if not spec
 
 
 @pytest.fixture(scope="module")
-def data():
-    clean, _ = features.clean_loans(load_loans())
-    train, valid, test = features.split_by_date(clean)
+def data(loan_splits):
+    train, valid, test = loan_splits
     # 2021-2022: employment_type is missing only in 2022's incident month
     complete = pd.concat([valid, test]).dropna(subset=REQUIRED)
     return train, complete
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, data):
-    with threadpool_limits(1):  # see test_artifact: two test processes on two cores
-        model = model_cache.trained(data[0], "boosting")
-    return artifact.save_model(model, tmp_path_factory.mktemp("svc") / "model", version="2.0.1",
+def model_dir(tmp_path_factory, data, course_model):
+    return artifact.save_model(course_model, tmp_path_factory.mktemp("svc") / "model", version="2.0.1",
                                train_frame=data[0], metrics={"valid_auc": 0.8},
                                created="2024-01-01T00:00:00+00:00")
 

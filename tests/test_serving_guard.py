@@ -7,9 +7,7 @@ import pytest
 from fastapi import APIRouter, Request
 from starlette.testclient import TestClient
 
-from mlecourse.lender.serving import api
-from mlecourse.lender.serving import guard
-from mlecourse.lender.serving import limits
+from mlecourse.lender.serving import api, guard, limits
 from mlecourse.lender.serving.batcher import Overloaded, WorkPool
 
 
@@ -103,3 +101,16 @@ def test_an_unknown_route_is_401_with_keys_and_404_without():
     with TestClient(api.create_app(None, {"version": "t"})) as client:
         assert client.post("/nowhere").status_code == 404
         assert client.get("/predict").status_code == 405
+
+
+def test_metrics_name_every_published_path_and_lump_the_rest(small_model):
+    from mlecourse.lender.service import compose
+
+    with TestClient(compose.create_app(small_model, {"version": "t"})) as client:
+        client.get("/ready")
+        client.post("/explain", json={"age": 1})
+        client.get("/wp-admin.php")
+        text = client.get("/metrics").text
+    for path in ("/ready", "/explain", "other"):
+        assert f'path="{path}"' in text, path
+    assert "wp-admin" not in text

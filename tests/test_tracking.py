@@ -7,7 +7,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from mlecourse.lender.data import fingerprints
 from mlecourse.lender.mlops import tracking
-from mlecourse.lender.modeling import artifact# noqa: E402
 from mlecourse.paths import ROOT  # noqa: E402
 
 

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from mlecourse.lender.data import fingerprints
-from mlecourse.lender.modeling import artifact
 from . import compare
 from .blank import is_blank
 from .compare import Case

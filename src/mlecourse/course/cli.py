@@ -20,7 +20,7 @@ import signal
 import sys
 from pathlib import Path
 
-from mlecourse.paths import ROOT, WORK_DIR
+from mlecourse.paths import WORK_DIR
 
 from . import terminal, workbooks
 from .workbooks import LearnerFileError, WorkbookError

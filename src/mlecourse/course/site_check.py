@@ -15,7 +15,6 @@ import argparse
 import gzip
 import html.parser
 import io
-import json
 import re
 import shutil
 import sys

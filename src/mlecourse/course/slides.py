@@ -21,7 +21,6 @@ import argparse
 import ast
 import base64
 import html
-import json
 import re
 import sys
 from pathlib import Path

@@ -27,7 +27,6 @@ Command line::
 from __future__ import annotations
 
 import argparse
-import sys
 import zlib
 from pathlib import Path
 

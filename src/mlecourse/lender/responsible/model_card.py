@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from mlecourse.lender import business, features
 from mlecourse.lender.modeling import artifact, estimators

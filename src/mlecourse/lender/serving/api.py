@@ -55,7 +55,6 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Literal, Sequence
 
 import numpy as np

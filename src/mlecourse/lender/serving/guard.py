@@ -36,8 +36,7 @@ import json
 
 from fastapi import FastAPI, Request
 
-from mlecourse.lender.serving import auth
-from mlecourse.lender.serving import limits
+from mlecourse.lender.serving import auth, limits
 
 # Paths any client may call without a key, and why. Everything else needs one.
 OPEN_PATHS = {

@@ -192,8 +192,7 @@ def benchmark(model_dir=None, *, single_requests: int = 400, batch_requests: int
     frames = {1: api.applications_frame(singles[:1]),
               batch_size: api.applications_frame(batches[0]["applications"])}
 
-    server = (api.serve(api.create_app(model, metadata)) if in_process
-              else api.serve_process(model_dir))
+    server = api.serve(api.create_app(model, metadata)) if in_process else _url_of(server_process(model_dir))
     service = {size: [] for size in kinds}
     raw = {size: [] for size in kinds}
     rows = []
@@ -217,6 +216,13 @@ def benchmark(model_dir=None, *, single_requests: int = 400, batch_requests: int
                      "clients": 1, "rows": size, "failed": 0,
                      **summarise(np.concatenate(raw[size]))})
     return pd.DataFrame(rows)
+
+
+@contextmanager
+def _url_of(process_server):
+    """The URL of a :func:`server_process`, which yields (url, pid)."""
+    with process_server as (url, _pid):
+        yield url
 
 
 def overhead(table: pd.DataFrame) -> pd.DataFrame:

@@ -1,3 +1,4 @@
+"""Alert thresholds from a budget of false alarms, and when a change is detected and known."""
 import pandas as pd
 import pytest
 

@@ -1,5 +1,4 @@
 """Chapter 8's checks: rounded answers pass, boundary mutants of each reference fail."""
-import pandas as pd
 import pytest
 
 from mlecourse.checks import grade
