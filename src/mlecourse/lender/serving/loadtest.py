@@ -343,6 +343,35 @@ def server_process(model_dir, src=None, extra_args=(), timeout: float = 90.0):
         api.stop_process(process)
 
 
+def complete_applications() -> list[dict]:
+    """2021's applications that have every required field, as a client sends them."""
+    from mlecourse.lender import features
+    from mlecourse.lender.data.loading import load_loans
+    from mlecourse.lender.modeling import artifact
+    from mlecourse.lender.serving import api
+
+    clean, _ = features.clean_loans(load_loans())
+    required = [n for n, s in artifact.feature_schema().items() if not s["nullable"]]
+    return [b for b in api.as_applications(features.split_by_date(clean)[1]) if all(n in b for n in required)]
+
+
+def each_version(scratch, model_dir, before: str | None, before_args=()):
+    """(name, server) for commit ``before`` (if any), then this code, on one model directory.
+
+    ``model_dir`` None: the course model, trained once into ``scratch``. Each
+    server is a :func:`server_process` (enter it to start it); this code runs
+    with no rate limit, as a benchmark must.
+    """
+    from mlecourse.lender.modeling import artifact
+
+    if model_dir is None:
+        model_dir = artifact.train_and_save(Path(scratch) / "model", version="bench")
+    if before:
+        yield f"before ({before})", server_process(model_dir, checkout_src(before, Path(scratch) / "before"),
+                                                   list(before_args))
+    yield "after", server_process(model_dir, None, ["--rate-limit", "0"])
+
+
 def measure_levels(url: str, pid: int, payloads, levels=LEVELS, *, requests_per_client: int = 20,
                    minimum: int = 200) -> list[dict]:
     """Throughput, p50/p99 and /health p99 at each level of concurrent single-application clients."""
@@ -377,26 +406,13 @@ def bench_service(model_dir=None, *, before: str | None = BEFORE_REF, levels=LEV
     """
     import tempfile
 
-    from mlecourse.lender import features
-    from mlecourse.lender.modeling import artifact
-    from mlecourse.lender.serving import api
-    from mlecourse.lender.data.loading import load_loans
-
-    clean, _ = features.clean_loans(load_loans())
-    _train, valid, _test = features.split_by_date(clean)
-    required = [n for n, s in artifact.feature_schema().items() if not s["nullable"]]
-    bodies = [b for b in api.as_applications(valid) if all(n in b for n in required)]
+    bodies = complete_applications()
     order = np.random.default_rng(seed).permutation(len(bodies))
     singles = [bodies[i] for i in order[:500]]
     out = []
     with tempfile.TemporaryDirectory(prefix="mlecourse-bench-") as scratch:
-        if model_dir is None:
-            model_dir = artifact.train_and_save(Path(scratch) / "model", version="bench")
-        versions = [("after", None, ["--rate-limit", "0"])]
-        if before:
-            versions.insert(0, (f"before ({before})", checkout_src(before, Path(scratch) / "before"), []))
-        for name, src, extra in versions:
-            with server_process(model_dir, src, extra) as (url, pid):
+        for name, server in each_version(scratch, model_dir, before, before_args=[]):
+            with server as (url, pid):
                 load = os.getloadavg()[0]
                 for row in measure_levels(url, pid, singles, levels,
                                           requests_per_client=requests_per_client, minimum=minimum):
@@ -472,25 +488,11 @@ def bench_explain(model_dir=None, *, before: str | None = EXPLAIN_BEFORE_REF, cl
     """The explanation storm against the service before (commit ``before``) and now."""
     import tempfile
 
-    from mlecourse.lender import features
-    from mlecourse.lender.modeling import artifact
-    from mlecourse.lender.serving import api
-    from mlecourse.lender.data.loading import load_loans
-
-    clean, _ = features.clean_loans(load_loans())
-    required = [n for n, s in artifact.feature_schema().items() if not s["nullable"]]
-    application = next(b for b in api.as_applications(features.split_by_date(clean)[1])
-                       if all(n in b for n in required))
+    application = complete_applications()[0]
     out = []
     with tempfile.TemporaryDirectory(prefix="mlecourse-bench-") as scratch:
-        if model_dir is None:
-            model_dir = artifact.train_and_save(Path(scratch) / "model", version="bench")
-        versions = [("after", None, ["--rate-limit", "0"])]
-        if before:
-            versions.insert(0, (f"before ({before})", checkout_src(before, Path(scratch) / "before"),
-                                ["--rate-limit", "0"]))
-        for name, src, extra in versions:
-            with server_process(model_dir, src, extra) as (url, pid):
+        for name, server in each_version(scratch, model_dir, before, before_args=["--rate-limit", "0"]):
+            with server as (url, pid):
                 out.append({"service": name, **explain_storm(url, pid, application, clients=clients,
                                                               seconds=seconds)})
     return pd.DataFrame(out)
