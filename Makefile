@@ -36,6 +36,15 @@ define check_venv_python
 	fi
 endef
 
+# llama-cpp-python is published as source only: installing it compiles llama.cpp
+# (chapter 9's model runtime). These options skip what the course never loads
+# (the multimodal library, tools, examples, tests, server, HTTPS downloads) and
+# target any x86-64 CPU with AVX2 rather than this machine's exact one, so the
+# wheel uv caches (and `make bundle` ships) runs on another laptop. Measured on
+# 2 cores: see README ("Setting up"). uv does not key its cache on CMAKE_ARGS:
+# after changing them, `uv cache clean llama-cpp-python` forces a rebuild.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_OPENSSL=OFF
+
 # --compile-bytecode: write every library's .pyc at install time, as pip does
 # (uv does not by default). Without it, a machine with PYTHONDONTWRITEBYTECODE
 # set (as the course's CI machines are) compiles pandas, scikit-learn and the
