@@ -64,8 +64,10 @@ def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "") for n in NUMBER.findall(text)}
 
 
-def is_refusal(answer: str, cited: str | None) -> bool:
-    return cited in (None, "", "none") or "can't answer" in answer.lower() or "cannot answer" in answer.lower()
+def is_refusal(answer: str) -> bool:
+    """The answer declines. Citing no passage is not declining: what the customer reads is the text."""
+    text = answer.lower()
+    return not text.strip() or "can't answer" in text or "cannot answer" in text
 
 
 def grounded(answer: str, cited: str | None, passages: dict[str, str]) -> bool:
@@ -91,7 +93,7 @@ class Verdict:
 
 def judge_answer(answer: str, cited: str | None, passages: dict[str, str], facts: list[str],
                  answerable: bool) -> Verdict:
-    refused = is_refusal(answer, cited)
+    refused = is_refusal(answer)
     ok_ground = not refused and grounded(answer, cited, passages)
     ok_facts = not refused and has_facts(answer, facts)
     correct = (ok_ground and ok_facts) if answerable else refused

@@ -78,9 +78,14 @@ class _Slots:
             self.used -= 1
 
 
-def router(model, index, *, prompt: prompts.Prompt | None = None, queue: int = 4, timeout_s: float = TIMEOUT_S,
-           cache_size: int = 256, log=None, metrics: dict | None = None, clock=None, prefix: str = "/llm") -> APIRouter:
-    """The LLM routes over ``model`` (a :class:`~runtime.LocalModel`) and a retrieval ``index``."""
+def router(model, index, *, prompt: prompts.Prompt | None = None, min_score: float | None = None, queue: int = 4,
+           timeout_s: float = TIMEOUT_S, cache_size: int = 256, log=None, metrics: dict | None = None, clock=None,
+           prefix: str = "/llm") -> APIRouter:
+    """The LLM routes over ``model`` (a :class:`~runtime.LocalModel`) and a retrieval ``index``.
+
+    ``min_score``: a question whose best passage scores under it is declined
+    without calling the model (:func:`harness.choose_min_score` picks it).
+    """
     prompt = prompt or prompts.get("answer")
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm")
     slots = _Slots(1 + queue)
@@ -118,11 +123,12 @@ def router(model, index, *, prompt: prompts.Prompt | None = None, queue: int = 4
                 "model": model.name, "prompt_tokens": 0, "completion_tokens": 0, "cached": False}
 
     def answer_now(question: str, max_tokens: int) -> dict:
-        result = tasks.answer(model, index, question, prompt, max_tokens=max_tokens)
+        result = tasks.answer(model, index, question, prompt, k=2, max_tokens=max_tokens, min_score=min_score)
         g = result.generation
         problems = guardrails.check_output(result.text, prompt.system)
-        ok = not problems and (result.refused or grounded(result.text, result.cited, result.passages))
-        return {"answer": result.text if ok else REFUSAL, "passage": result.cited if ok else "none",
+        # sent as written only if it declines, or passes the checks and rests on a passage it was given
+        ok = result.refused or (not problems and grounded(result.text, result.cited, result.passages))
+        return {"answer": result.text if ok else REFUSAL, "passage": result.cited if ok and not result.refused else "none",
                 "refused": result.refused or not ok,
                 "blocked": None if not problems else "output: " + ", ".join(problems),
                 "prompt_version": prompt.label, "model": model.name,
@@ -172,7 +178,7 @@ def router(model, index, *, prompt: prompts.Prompt | None = None, queue: int = 4
             return busy()
         loop = asyncio.get_running_loop()
         pieces: asyncio.Queue = asyncio.Queue()
-        hits = index.search(body.question, 3)
+        hits = index.search(body.question, 2)
         messages = prompt.messages(passages=tasks.format_passages([p for p, _ in hits], delimit=True),
                                    question=body.question)
         deadline = time.monotonic() + timeout_s

@@ -30,6 +30,9 @@ MODEL_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 CONTEXT_TOKENS = 2048  # the window we ask llama.cpp for (the model was trained with 8,192)
 THREADS = 1  # see the docstring: two threads on a busy pair of cores ran 10-20 times slower
 SEED = 20240101  # the course's seed: same prompt, same parameters, same text
+# A hosted model's published price, USD per million tokens, to compare costs with:
+# OpenAI's gpt-4o-mini on its pricing page (references.bib: openai2025pricing). Prices move: check it.
+HOSTED_PRICE = {"model": "gpt-4o-mini", "input": 0.15, "output": 0.60}
 
 
 class ModelFileError(RuntimeError):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlecourse.lender.llm import prompts
-from mlecourse.lender.llm.evaluation import REFUSAL
+from mlecourse.lender.llm.evaluation import REFUSAL, is_refusal
 from mlecourse.lender.llm.runtime import Generation, Params
 
 ROUTE_SCHEMA = {"type": "object", "properties": {"intent": {"type": "string", "enum": list(prompts.INTENTS)}},
@@ -70,12 +70,20 @@ class BaselineRouter:
 
 # --- answering from the policies ---------------------------------------------------------
 
+ANSWER_CHARS = 120  # one sentence; the letter and policy routes need no more
+
+
 def answer_schema(ids: list[str]) -> dict:
-    """The answer and the id of the passage it rests on, one of those given or "none"."""
+    """The answer, then the id of the passage it rests on: one of those given, or "none".
+
+    The answer comes first: a model writes the id after the words it chose, not before.
+    The answer's length is held by the grammar too: a small model left free rambles
+    until ``max_tokens`` cuts the JSON in half.
+    """
     return {"type": "object",
-            "properties": {"passage": {"type": "string", "enum": [*ids, "none"]},
-                           "answer": {"type": "string", "maxLength": 300}},
-            "required": ["passage", "answer"]}
+            "properties": {"answer": {"type": "string", "maxLength": ANSWER_CHARS},
+                           "passage": {"type": "string", "enum": [*ids, "none"]}},
+            "required": ["answer", "passage"]}
 
 
 def format_passages(passages, delimit: bool) -> str:
@@ -95,11 +103,11 @@ class Answer:
 
     @property
     def refused(self) -> bool:
-        return self.cited == "none"
+        return is_refusal(self.text)
 
 
 def answer(model, index, question: str, prompt: prompts.Prompt | None = None, k: int = 3,
-           max_tokens: int = 60, min_score: float | None = None, passages=None) -> Answer:
+           max_tokens: int = 48, min_score: float | None = None, passages=None) -> Answer:
     """Retrieve ``k`` passages, then ask the model for an answer citing one of them.
 
     ``min_score``: refuse without calling the model when the best passage's
@@ -138,3 +146,17 @@ def letter(model, reasons: list[dict], prompt: prompts.Prompt | None = None, max
     prompt = prompt or prompts.get("letter")
     lines = "\n".join(f"- {r['text']}" for r in reasons)
     return model.chat(prompt.messages(reasons=lines), Params(max_tokens=max_tokens))
+
+
+# --- a judge -----------------------------------------------------------------------------
+
+JUDGE_SCHEMA = {"type": "object", "properties": {"verdict": {"type": "string", "enum": ["yes", "no"]}},
+                "required": ["verdict"]}
+
+
+def judge(model, question: str, answer_text: str, passage: str, prompt: prompts.Prompt | None = None) -> bool:
+    """The model's yes or no: is this answer correct and supported by the passage?"""
+    prompt = prompt or prompts.get("judge")
+    out = model.chat(prompt.messages(passage=passage or "(none)", question=question, answer=answer_text),
+                     Params(max_tokens=16), schema=JUDGE_SCHEMA)
+    return json.loads(out.text)["verdict"] == "yes"
