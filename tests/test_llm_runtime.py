@@ -66,10 +66,10 @@ def _offline_command(code: str) -> list[str]:
 
 def test_generation_runs_with_no_network_and_is_identical_there(model):
     code = textwrap.dedent("""
-        import json, os
+        import json, socket
         from mlecourse.lender.llm import runtime
         from mlecourse.lender.llm.runtime import Params
-        interfaces = sorted(os.listdir("/sys/class/net"))
+        interfaces = sorted(name for _, name in socket.if_nameindex())
         m = runtime.LocalModel()
         q = [{"role": "user", "content": "Name one reason a loan application can be refused."}]
         print(json.dumps({"interfaces": interfaces, "text": m.chat(q, Params(max_tokens=12)).text}))
