@@ -59,3 +59,13 @@ def test_kappa_rewards_agreement_beyond_chance_only():
     assert evaluation.cohen_kappa(people, people) == 1
     k = evaluation.kappa_interval(people * 3, (people[:9] + [True]) * 3, n_boot=200)
     assert k["low"] <= k["value"] <= k["high"]
+
+
+def test_kappa_agrees_with_scikit_learn():
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a, b = rng.integers(0, 2, 15).astype(bool), rng.integers(0, 2, 15).astype(bool)
+        if len(set(a)) > 1 or len(set(b)) > 1:
+            assert evaluation.cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b))

@@ -101,18 +101,23 @@ def judge_answer(answer: str, cited: str | None, passages: dict[str, str], facts
 
 
 def cohen_kappa(a, b) -> float:
-    """Agreement between two raters beyond chance (1 perfect, 0 chance, below 0 worse than chance)."""
-    from sklearn.metrics import cohen_kappa_score
+    """Agreement between two raters beyond chance (1 perfect, 0 chance, below 0 worse than chance).
 
+    Written out (it is four lines) because the bootstrap calls it thousands of
+    times; ``sklearn.metrics.cohen_kappa_score`` gives the same value (a test says so).
+    """
     a, b = np.asarray(list(a)), np.asarray(list(b))
     if len(a) != len(b) or len(a) == 0:
         raise ValueError("kappa needs two equally long, non-empty lists of labels")
-    if len(set(a.tolist()) | set(b.tolist())) < 2:
+    labels = np.union1d(a, b)
+    observed = np.mean(a == b)
+    expected = sum(np.mean(a == label) * np.mean(b == label) for label in labels)
+    if expected == 1:
         return 1.0  # both raters gave one and the same label to everything
-    return float(cohen_kappa_score(a, b))
+    return float((observed - expected) / (1 - expected))
 
 
-def kappa_interval(a, b, n_boot: int = 2000, seed: int = 0) -> dict:
+def kappa_interval(a, b, n_boot: int = 1000, seed: int = 0) -> dict:
     """Kappa with a bootstrap interval over the rated items."""
     a, b = np.asarray(list(a)), np.asarray(list(b))
     rng = np.random.default_rng(seed)

@@ -8,6 +8,7 @@ passage that answers among the first k?) and the mean reciprocal rank.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +61,9 @@ class BM25Index:
     name = "BM25"
 
     def __init__(self, passages: list[Passage], k1: float = 1.5, b: float = 0.75):
-        import bm25s
+        with warnings.catch_warnings():  # tqdm's note, on import, that notebook progress bars need ipywidgets
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            import bm25s
 
         self.passages = list(passages)
         self.model = bm25s.BM25(k1=k1, b=b)
