@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
+.PHONY: help setup book book-nosolutions test exercises lab doctor bench bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale llm-eval
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -55,6 +55,7 @@ define install
 	$(check_venv_python)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m uv --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@$(BIN)/python -c "import llama_cpp" 2>/dev/null || echo "Installing the pinned packages. llama-cpp-python is compiled from source the first time (not again while uv keeps the wheel): LLAMA_BUILD_NOTE."
 	$(BIN)/python -m uv pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes -r requirements.lock
 	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
@@ -143,6 +144,9 @@ models/loan-default/model.json: | $(STAMP)
 
 serve: models/loan-default/model.json  ## run the model service on http://127.0.0.1:8000 (Ctrl-C stops it)
 	$(BIN)/python -m mlecourse.lender.serving --model-dir models/loan-default --host 127.0.0.1 --port 8000
+
+llm-eval: $(STAMP)  ## chapter 9's evaluation on every labelled item (SmolLM2, offline; generations cached in _build/llm-cache)
+	$(BIN)/python -m mlecourse.lender.llm.harness --out _build/llm-eval.csv
 
 alerts:  ## check and unit-test the Prometheus alert rules with promtool (apt-get install prometheus)
 	cd deploy/prometheus && promtool check rules alerts.yml && promtool test rules alerts_test.yml

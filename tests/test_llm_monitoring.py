@@ -51,3 +51,15 @@ def test_metrics_live_on_their_own_registry():
     text = generate_latest(m["registry"]).decode()
     assert 'lender_llm_answers_total{grounded="false"} 1.0' in text
     assert isinstance(monitoring.calls(monitoring.connect()), pd.DataFrame)
+
+
+def test_the_alert_reads_the_counter_the_route_exports():
+    from mlecourse.paths import ROOT
+
+    rules = (ROOT / "deploy" / "prometheus" / "alerts.yml").read_text()
+    assert "lender_llm_answers_total" in rules and "LLMUngroundedAnswers" in rules
+    from prometheus_client import generate_latest
+
+    m = monitoring.metrics()
+    m["answers"].labels(grounded="true").inc()
+    assert "lender_llm_answers_total" in generate_latest(m["registry"]).decode()
