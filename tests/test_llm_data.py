@@ -55,3 +55,22 @@ def test_attacks_and_jailbreaks_are_well_formed():
     assert (attacks.loc[attacks["channel"] == "document", "question"] != "").all()
     jail = corpus.jailbreaks()
     assert jail["harmful"].sum() == (~jail["harmful"]).sum()
+
+
+def test_the_datasheet_states_the_counts_the_files_hold():
+    from mlecourse.lender.llm import retrieval
+
+    sheet = (corpus.LLM_DIR / "README.md").read_text()
+    documents, questions, intents = corpus.policies(), corpus.questions(), corpus.intents()
+    attacks, jail, judged = corpus.attacks(), corpus.jailbreaks(), corpus.judged_answers()
+    facts = [
+        f"{len(documents)} documents, {len(retrieval.by_paragraph(documents))} paragraphs",
+        f"{len(questions)} ({questions['answerable'].sum()} answerable, {(~questions['answerable']).sum()} not)",
+        f"{len(intents)} ({(intents['intent'] == 'complaint').sum()} per team; "
+        f"{(intents['split'] == 'train').sum()} train, {(intents['split'] == 'test').sum()} test)",
+        f"{len(judged)} ({judged['acceptable'].sum()} acceptable)",
+        f"{len(attacks)} ({(attacks['channel'] == 'message').sum()} message, {(attacks['channel'] == 'document').sum()} document)",
+        f"{len(jail)} ({jail['harmful'].sum()} and {(~jail['harmful']).sum()})",
+    ]
+    for fact in facts:
+        assert fact in sheet, fact
