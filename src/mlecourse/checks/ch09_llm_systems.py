@@ -42,11 +42,15 @@ def _recall_cases() -> list[compare.Case]:
             got = compare.as_number(result, "recall@k")
             if not 0 <= got <= 1:
                 raise Wrong(f"recall is a share between 0 and 1, got {got:g}")
-            if math.isclose(got, want, abs_tol=1e-9):
+            if abs(got - want) <= 0.005:  # two decimals are enough
                 return
+            if abs(got - want) <= 0.05 and round(got, 1) == got:
+                raise Wrong("rounded too coarsely: give the share with two decimals or more")
             top = list(retrieved)[:k]
             if math.isclose(got, len(set(top) & set(relevant)) / k, abs_tol=1e-9):
                 raise Wrong("that divides by k: it is precision@k; recall divides by the relevant passages")
+            if math.isclose(got, sum(x in set(relevant) for x in top) / len(set(relevant)), abs_tol=1e-9):
+                raise Wrong("a passage retrieved twice is counted twice: count each relevant passage once")
             if math.isclose(got, float(bool(set(top) & set(relevant))), abs_tol=1e-9):
                 raise Wrong("that says whether any relevant passage was found; recall counts how many")
             raise Wrong(f"expected {want:.3g}, got {got:.3g}: count the relevant passages among the first k")
@@ -71,10 +75,9 @@ def _recall_cases() -> list[compare.Case]:
           reference=lambda: ref_recall_at_k,
           mistakes=[(lambda: (lambda r, rel, k: len(set(r[:k]) & set(rel)) / k), "precision"),
                     (lambda: (lambda r, rel, k: float(bool(set(r[:k]) & set(rel)))), "any relevant"),
-                    (lambda: (lambda r, rel, k: len(set(r[:k + 1]) & set(rel)) / len(set(rel))), "past k")],
-          mutants=[(lambda: (lambda r, rel, k: len(set(r[:k - 1]) & set(rel)) / len(set(rel))), "stops one early"),
-                   (lambda: (lambda r, rel, k: sum(x in set(rel) for x in r[:k]) / len(set(rel))),
-                    "counts a duplicate twice")])
+                    (lambda: (lambda r, rel, k: len(set(r[:k + 1]) & set(rel)) / len(set(rel))), "expected"),
+                    (lambda: (lambda r, rel, k: sum(x in set(rel) for x in r[:k]) / len(set(rel))), "counted twice")],
+          mutants=[(lambda: (lambda r, rel, k: len(set(r[:k - 1]) & set(rel)) / len(set(rel))), "stops one early")])
 def check_recall_at_k(answer) -> str:
     compare.function(answer, _recall_cases(), what="recall_at_k")
     return ("Right. The chapter's table reports it with one relevant passage per question, where "
@@ -122,10 +125,10 @@ def _grounding_cases() -> list[compare.Case]:
         case("no citation", "The fee is 12.", "none", "an answer that cites nothing is not grounded"),
         case("no numbers at all", "Interest continues during the holiday.", "hardship-2",
              "an answer with no numbers, citing a passage it was given, is grounded"),
-        case("a thousands separator", "It is free under 8000.", "early-repayment-2",
-             "8000 and 8,000 are the same number: compare numbers, not their spelling"),
         case("part of a number", "Up to 1 month.", "hardship-2",
              "1 is not in the passage (12 is): compare whole numbers, not characters"),
+        case("a thousands separator", "It is free under 8000.", "early-repayment-2",
+             "8000 and 8,000 are the same number: compare numbers, not their spelling"),
     ]
 
 
