@@ -10,7 +10,7 @@ def test_wilson_matches_the_textbook_and_stays_in_range():
     assert low == 0 and high == pytest.approx(0.2775, abs=1e-4)
     low, high = evaluation.wilson(8, 10)
     assert (low, high) == (pytest.approx(0.4902, abs=1e-4), pytest.approx(0.9433, abs=1e-4))
-    assert evaluation.wilson(10, 10)[1] == pytest.approx(1)
+    assert evaluation.wilson(10, 10)[1] == 1 and evaluation.wilson(0, 3)[0] == 0
     for bad in [(1, 0), (5, 4), (-1, 3)]:
         with pytest.raises(ValueError):
             evaluation.wilson(*bad)

@@ -31,7 +31,8 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # exactly 0 and 1 at the ends (the formula gives them up to rounding)
+    return (0.0 if successes == 0 else max(0.0, centre - half)), (1.0 if successes == n else min(1.0, centre + half))
 
 
 def rate(flags, confidence: float = 0.95) -> dict:

@@ -166,12 +166,12 @@ def main(argv=None) -> int:
         model = runtime.LocalModel()
         if args.cache:
             model = runtime.CachedModel(model, args.cache)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = run_all(model, limit=args.limit, out=args.out)
     pd.set_option("display.width", 120)
     print(result["summary"].round(3).to_string())
     print(f"refusal cut on the retrieval score (chosen on the dev split): {result['min_score']:.2f}")
-    print(f"{time.perf_counter() - started:.0f} s; model {model.name}"
+    print(f"{time.perf_counter() - started:.0f} s wall, {time.process_time() - cpu:.0f} s CPU; model {model.name}"
           + (f"; {model.hits} generations from the cache" if hasattr(model, "hits") else ""))
     return 0
 
