@@ -114,7 +114,7 @@ def check_data() -> Finding:
 
 
 LLAMA_BUILD = ("`make setup` compiles llama-cpp-python from source (it is published as source only): "
-               "with the Makefile's options, 8.6 min of CPU, about 5 min on two idle cores, once; "
+               "with the Makefile's options, about 470 CPU-seconds (4 minutes on two idle cores), once; "
                "it needs gcc, g++ and cmake (Debian: `apt-get install build-essential cmake`)")
 
 
