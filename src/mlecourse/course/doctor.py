@@ -118,8 +118,13 @@ LLAMA_BUILD = ("`make setup` compiles llama-cpp-python from source (it is publis
                "it needs gcc, g++ and cmake (Debian: `apt-get install build-essential cmake`)")
 
 
-def check_language_model() -> Finding:
-    """Chapter 9's model: llama.cpp's bindings import, and the GGUF file is the one measured."""
+def check_language_model(pins: dict[str, str] | None = None) -> Finding:
+    """Chapter 9's model: llama.cpp's bindings import, and the GGUF file is the one measured.
+
+    Only where the lock pins them (a lock without them, as in a partial bundle, has nothing to check).
+    """
+    if pins is not None and "llama-cpp-python" not in pins:
+        return Finding("Language model", True, "not in this lock file")
     try:
         import llama_cpp  # noqa: F401
         from mlecourse.lender.llm import runtime
@@ -148,8 +153,9 @@ def check_port() -> Finding:
 
 def run_all(lock: Path | None = None) -> list[Finding]:
     lock = lock or ROOT / "requirements.lock"
-    return [check_python(), check_packages(pinned(lock)), check_imports(), check_kernel(),
-            check_data(), check_language_model(), check_port()]
+    pins = pinned(lock)
+    return [check_python(), check_packages(pins), check_imports(), check_kernel(),
+            check_data(), check_language_model(pins), check_port()]
 
 
 def broken_distributions(findings: list[Finding]) -> list[str]:
