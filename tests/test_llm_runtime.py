@@ -118,3 +118,11 @@ def test_an_openai_compatible_endpoint_gives_the_same_answers(model):
             assert tasks.route(remote, message)[0] == tasks.route(model, message)[0]
         out = remote.chat(QUESTION, Params(max_tokens=10))
         assert out.text == model.chat(QUESTION, Params(max_tokens=10)).text and out.prompt_tokens > 0
+
+
+def test_an_answer_cut_off_by_max_tokens_keeps_its_words_not_its_json(model):
+    from mlecourse.lender.llm import corpus, retrieval
+
+    index = retrieval.BM25Index(retrieval.by_paragraph(corpus.policies()))
+    cut = tasks.answer(model, index, "How long is a loan offer valid?", max_tokens=12)
+    assert cut.cited == "none" and not cut.text.lstrip().startswith("{") and cut.text

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -125,8 +126,9 @@ def answer(model, index, question: str, prompt: prompts.Prompt | None = None, k:
     try:
         parsed = json.loads(out.text)
         cited, said = str(parsed.get("passage", "none")), str(parsed.get("answer", ""))
-    except ValueError:  # cut off by max_tokens inside the JSON
-        cited, said = "none", out.text
+    except ValueError:  # cut off by max_tokens: the grammar guarantees a valid prefix, so the answer starts it
+        found = re.match(r'\s*\{\s*"answer"\s*:\s*"((?:[^"\\]|\\.)*)', out.text)
+        cited, said = "none", (found.group(1) if found else out.text)
     return Answer(question, said, cited, given, out, prompt.label)
 
 
