@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test test-fast exercises lab doctor bench bench-hint bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
+.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test test-fast exercises lab doctor bench bench-hint bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale llm-eval
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -36,6 +36,15 @@ define check_venv_python
 	fi
 endef
 
+# llama-cpp-python is published as source only: installing it compiles llama.cpp
+# (chapter 9's model runtime). These options skip what the course never loads
+# (the multimodal library, tools, examples, tests, server, HTTPS downloads) and
+# target any x86-64 CPU with AVX2 rather than this machine's exact one, so the
+# wheel uv caches (and `make bundle` ships) runs on another laptop. Measured on
+# 2 cores: see README ("Setting up"). uv does not key its cache on CMAKE_ARGS:
+# after changing them, `uv cache clean llama-cpp-python` forces a rebuild.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_OPENSSL=OFF
+
 # --compile-bytecode: write every library's .pyc at install time, as pip does
 # (uv does not by default). Without it, a machine with PYTHONDONTWRITEBYTECODE
 # set (as the course's CI machines are) compiles pandas, scikit-learn and the
@@ -46,6 +55,7 @@ define install
 	$(check_venv_python)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m uv --version >/dev/null 2>&1 || { echo "Installing uv $(UV_VERSION), the installer the course uses ..."; $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); }
+	@$(BIN)/python -c "import llama_cpp" 2>/dev/null || echo "Installing the pinned packages. llama-cpp-python is compiled from source the first time (not again while uv keeps the wheel): about 470 CPU-seconds, 4 minutes on two idle cores, 0.6 GB of memory."
 	@echo "Installing the $$(grep -c '^[a-z0-9]' requirements.lock) packages pinned in requirements.lock into $(VENV): about 1.4 GB, minutes the first time (mostly downloading), seconds after. uv shows each step below."
 	$(BIN)/python -m uv pip install --compile-bytecode --python $(BIN)/python --require-hashes -r requirements.lock
 	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python --no-deps -e .
@@ -158,6 +168,9 @@ models/loan-default/model.json: | $(STAMP)
 
 serve: models/loan-default/model.json  ## run the model service on http://127.0.0.1:8000 (Ctrl-C stops it)
 	$(BIN)/python -m mlecourse.lender.service --model-dir models/loan-default --host 127.0.0.1 --port 8000
+
+llm-eval: $(STAMP)  ## chapter 9's evaluation on every labelled item (SmolLM2, offline; generations cached in _build/llm-cache)
+	$(BIN)/python -m mlecourse.lender.llm.harness --out _build/llm-eval.csv
 
 alerts:  ## check and unit-test the Prometheus alert rules with promtool (apt-get install prometheus)
 	cd deploy/prometheus && promtool check rules alerts.yml && promtool test rules alerts_test.yml

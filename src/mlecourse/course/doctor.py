@@ -138,6 +138,32 @@ def check_data(where: str | None = None) -> Finding:
                    "; ".join(shown), "" if not problems else data_fix(problems, where))
 
 
+LLAMA_BUILD = ("`make setup` compiles llama-cpp-python from source (it is published as source only): "
+               "with the Makefile's options, about 470 CPU-seconds (4 minutes on two idle cores), once; "
+               "it needs gcc, g++ and cmake (Debian: `apt-get install build-essential cmake`)")
+
+
+def check_language_model(pins: dict[str, str] | None = None) -> Finding:
+    """Chapter 9's model: llama.cpp's bindings import, and the GGUF file is the one measured.
+
+    Only where the lock pins them (a lock without them, as in a partial bundle, has nothing to check).
+    """
+    if pins is not None and "llama-cpp-python" not in pins:
+        return Finding("Language model", True, "not in this lock file")
+    try:
+        import llama_cpp  # noqa: F401
+        from mlecourse.lender.llm import runtime
+        path = runtime.model_path()
+    except Exception as err:  # a failed build, a missing package: the fix is the same
+        return Finding("Language model", False, f"{type(err).__name__}: {err}", LLAMA_BUILD)
+    digest = runtime.file_sha256(path)
+    if digest != runtime.MODEL_SHA256:
+        return Finding("Language model", False, f"{path.name} is not the file the course was measured with",
+                       "`make setup` reinstalls it")
+    return Finding("Language model", True, f"llama.cpp {llama_cpp.__version__}, {path.name} "
+                   f"({path.stat().st_size / 1e6:.0f} MB, checksum ok)")
+
+
 def check_port() -> Finding:
     """The model service chapter needs a free port on the loopback interface."""
     try:
@@ -152,8 +178,9 @@ def check_port() -> Finding:
 
 def run_all(lock: Path | None = None) -> list[Finding]:
     lock = lock or ROOT / "requirements.lock"
-    return [check_python(), check_packages(pinned(lock)), check_imports(), check_kernel(),
-            check_data(), check_port()]
+    pins = pinned(lock)
+    return [check_python(), check_packages(pins), check_imports(), check_kernel(),
+            check_data(), check_language_model(pins), check_port()]
 
 
 def broken_distributions(findings: list[Finding]) -> list[str]:

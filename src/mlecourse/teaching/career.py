@@ -86,7 +86,7 @@ SKILL_CHAPTERS: dict[str, tuple[int, ...]] = {
     "Software Engineering": (5, 7, 11),
     "MLOps": (5, 6, 7),
     "Big Data": (),
-    "Generative AI": (),
+    "Generative AI": (9,),
     "Specialized Areas": (),
 }
 SKILL_ACTIONS: dict[str, str] = {
@@ -102,8 +102,11 @@ SKILL_ACTIONS: dict[str, str] = {
     "MLOps": "deploy, monitor, track and register the case-study model end to end",
     "Big Data": "outside this course: redo a data chapter on a data set that does not fit "
                 "in memory, with Spark",
-    "Generative AI": "outside this course: fine-tune and evaluate a small open language "
-                     "model, with the evaluation habits of chapters 4 and 6",
+    # The report's GenAI skills (LLMs, prompt engineering, fine-tuning: Software Oasis, n.d.;
+    # Skillgigs, 2025) and its stress on integration, evaluation and ethical deployment.
+    "Generative AI": "run an open LLM offline, measure it against a baseline, evaluate it "
+                     "without labels, version and gate its prompts, defend it against "
+                     "injection and monitor it; fine-tuning stays outside this course",
     "Specialized Areas": "outside this course: one NLP or vision project, end to end, "
                          "in the shape of the capstone",
 }
