@@ -39,8 +39,14 @@ WORKDIR /app
 # --require-hashes: every file pip downloads must match the lock's hash.
 # (The course's lock also holds the book and JupyterLab; a team shipping only
 # the service would keep a smaller lock for it.)
+# llama-cpp-python (the policy assistant of chapter 9, `--assistant`) is published
+# as source only: a compiler and cmake build it here, with the options the
+# Makefile sets, and leave the image in the same layer.
 COPY requirements.lock ./
-RUN pip install --no-deps --require-hashes -r requirements.lock
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+    && CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_OPENSSL=OFF" \
+       pip install --no-deps --require-hashes -r requirements.lock \
+    && apt-get purge -y build-essential cmake && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 
 # The code, then the model: a new model rebuilds only the last layer.
 COPY src/ ./src/

@@ -249,3 +249,11 @@ def test_service_selects_the_pods_and_targets_the_app_port(manifest, container):
     assert service["spec"]["selector"].items() <= labels.items()
     (port,) = service["spec"]["ports"]
     assert resolve_port(container, port["targetPort"]) == PORT
+
+
+def test_the_image_builds_llama_cpp_with_the_makefiles_options(docker):
+    """One set of build options for llama.cpp: the image's must be the Makefile's."""
+    options = re.search(r"^export CMAKE_ARGS \?= (.+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    runs = " ".join(rest for k, rest in docker if k == "RUN")
+    assert f'CMAKE_ARGS="{options}"' in runs
+    assert "apt-get purge -y build-essential cmake" in runs  # the compiler leaves with the layer

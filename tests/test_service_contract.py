@@ -13,11 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from mlecourse.lender.service import compose
 
 MAX_EXAMPLES = 60  # per operation
+# The policy assistant's operations run the real model on each valid example: a
+# few examples, each cut by a one-second deadline (a documented 504), bound them.
+LLM_EXAMPLES = 6
 
 
 @pytest.fixture(scope="module")
 def app(small_model):
-    return compose.create_app(small_model, {"version": "contract"})
+    return compose.create_app(small_model, {"version": "contract"},
+                              assistant=compose.assistant(timeout_s=1.0, queue=8))
 
 
 def test_the_service_keeps_its_published_contract(app):
@@ -27,7 +31,7 @@ def test_the_service_keeps_its_published_contract(app):
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=LLM_EXAMPLES if "/llm/" in operation.label else MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case):
             case.call_and_validate()  # every check schemathesis has
@@ -36,4 +40,5 @@ def test_the_service_keeps_its_published_contract(app):
         check()
     operations = {f"{m.upper()} {p}" for p, ops in app.openapi()["paths"].items() for m in ops}
     assert set(seen) == operations  # every operation the service publishes was exercised
-    assert {"GET /health", "GET /ready", "GET /version", "POST /predict", "POST /explain"} <= operations
+    assert {"GET /health", "GET /ready", "GET /version", "POST /predict", "POST /explain",
+            "POST /llm/answer", "POST /llm/answer/stream"} <= operations

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlecourse.lender.data.loading import DataFileError, read_checksums, sha256
+from mlecourse.lender.data.fingerprints import file_sha256
+from mlecourse.lender.data.loading import DataFileError, read_checksums
 from mlecourse.paths import DATA_DIR
 
 LLM_DIR = DATA_DIR / "llm"
@@ -23,7 +24,7 @@ def _checked(path: Path) -> Path:
     expected = read_checksums(DATA_DIR).get(relative)
     if expected is None:
         raise DataFileError(f"data/{relative} is not listed in data/SHA256SUMS; restore it with `git checkout -- data/`")
-    if sha256(path) != expected:
+    if file_sha256(path) != expected:
         raise DataFileError(f"data/{relative} has changed (its SHA-256 does not match data/SHA256SUMS); "
                             f"restore it with `git checkout -- data/{relative}`")
     return path

@@ -36,8 +36,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from mlecourse.lender.llm import guardrails, prompts, tasks
 from mlecourse.lender.llm.evaluation import REFUSAL, grounded
 from mlecourse.lender.llm.runtime import Params
+from mlecourse.lender.serving import api, auth
 
 MAX_TOKENS = 128  # a longer answer is not an answer a customer reads
+# What one answer costs in the service's rate limit, in predictions: a generation
+# keeps one core busy for a second or more, a prediction for milliseconds.
+ANSWER_COST = 100
 DEFAULT_TOKENS = 60
 TIMEOUT_S = 30.0
 
@@ -92,7 +96,7 @@ def router(model, index, *, prompt: prompts.Prompt | None = None, min_score: flo
     cache: OrderedDict[tuple, dict] = OrderedDict()
     cache_lock = threading.Lock()
     clock = clock or (lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    api = APIRouter(prefix=prefix, tags=["llm"])
+    routes = APIRouter(prefix=prefix, tags=["llm"])
 
     def count(outcome: str) -> None:
         if metrics:
@@ -135,8 +139,8 @@ def router(model, index, *, prompt: prompts.Prompt | None = None, min_score: flo
                 "prompt_tokens": g.prompt_tokens if g else 0, "completion_tokens": g.completion_tokens if g else 0,
                 "cached": False}
 
-    @api.post("/answer", response_model=Reply, summary="Answer a customer's question from the lender's policies",
-              responses={503: {"description": "the model is busy; Retry-After says when to try again"},
+    @routes.post("/answer", response_model=Reply, summary="Answer a customer's question from the lender's policies",
+              openapi_extra={"x-rate-cost": ANSWER_COST}, responses={503: {"description": "the model is busy; Retry-After says when to try again"},
                          504: {"description": "the answer took longer than the route's deadline"}})
     async def answer(body: Question):
         started = time.perf_counter()
@@ -168,8 +172,8 @@ def router(model, index, *, prompt: prompts.Prompt | None = None, min_score: flo
         count("answered")
         return reply
 
-    @api.post("/answer/stream", summary="The same answer, token by token (server-sent events), then its check",
-              responses={200: {"content": {"text/event-stream": {}}}, 503: {"description": "the model is busy"}})
+    @routes.post("/answer/stream", summary="The same answer, token by token (server-sent events), then its check",
+              openapi_extra={"x-rate-cost": ANSWER_COST}, responses={200: {"content": {"text/event-stream": {}}}, 503: {"description": "the model is busy"}})
     async def stream(body: Question):
         if kind := guardrails.screen_request(body.question):
             count("blocked")
@@ -215,17 +219,20 @@ def router(model, index, *, prompt: prompts.Prompt | None = None, min_score: flo
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
-    api.pool = pool  # the app's shutdown closes it: see :func:`app`
-    return api
+    routes.pool = pool  # the app's shutdown closes it: see :func:`app`
+    return routes
 
 
-def app(model, index, **kwargs) -> FastAPI:
-    """A small app serving only the LLM routes and ``/health``: for the chapter and the tests."""
-    api = router(model, index, **kwargs)
-    service = FastAPI(title="Fernbank Lending: policy answers")
-    service.include_router(api)
+def app(model, index, *, api_keys=(), rate_limit: float | None = None, **kwargs) -> FastAPI:
+    """A small app serving only the LLM routes and ``/health``, behind the service's own guard
+    (:func:`mlecourse.lender.serving.api.harden`): for the chapter and the tests. The deployed
+    service mounts :func:`router` beside /predict (``service.compose``)."""
+    routes = router(model, index, **kwargs)
+    service = FastAPI(title="Fernbank Lending: policy answers", docs_url=None, redoc_url=None)
+    service.include_router(routes)
     service.add_api_route("/health", lambda: {"status": "ok"}, methods=["GET"])
-    return service
+    limiter = auth.RateLimiter(rate_limit, max(rate_limit, 10 * ANSWER_COST)) if rate_limit else None
+    return api.harden(service, api_keys=api_keys, limiter=limiter)
 
 
 def read_events(lines) -> tuple[list[str], dict, float | None]:

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from mlecourse.lender.modeling import artifact
-from mlecourse.lender.service.compose import create_app_from_dir
+from mlecourse.lender.service.compose import assistant, create_app_from_dir
 from mlecourse.lender.serving import api, auth, limits
 
 log = logging.getLogger("mlecourse.lender.service")
@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="applications a client may send at once (default: one full batch)")
     parser.add_argument("--max-wait-ms", type=float, default=2.0,
                         help="how long overlapping requests wait to be batched (default: %(default)s)")
+    parser.add_argument("--assistant", action="store_true",
+                        help="also serve the policy assistant of chapter 9 at /llm/answer (loads the open model)")
     parser.add_argument("--no-micro-batching", action="store_true",
                         help="score each request on its own (to measure what batching gains)")
     return parser
@@ -64,7 +66,8 @@ def main(argv=None) -> int:
                   args.host, auth.API_KEY_ENV)
         return 2
     try:
-        app = create_app_from_dir(args.model_dir, api_keys=keys,
+        extra = {"assistant": assistant()} if args.assistant else {}
+        app = create_app_from_dir(args.model_dir, api_keys=keys, **extra,
                                   rate_limit=args.rate_limit or None, burst=args.burst,
                                   allowed_hosts=(*auth.LOOPBACK_HOSTS, *(args.allowed_host or ())),
                                   micro_batching=not args.no_micro_batching,

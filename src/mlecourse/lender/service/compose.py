@@ -13,6 +13,8 @@ Routes::
     GET  /version                       the model card without the schema or threshold
     POST /predict                       one application or a batch -> probability and decision
     POST /explain                       one application -> decision and up to four reasons
+    POST /llm/answer, /llm/answer/stream  with ``assistant``: a customer's question -> an answer
+                                        from the policies (chapter 9), whole or token by token
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import subprocess
 import sys
 from contextlib import contextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from mlecourse.lender.modeling import artifact
 from mlecourse.lender.responsible import reasons
@@ -31,14 +33,32 @@ log = logging.getLogger("mlecourse.lender.service")
 COMMAND = ("-m", "mlecourse.lender.service")
 
 
-def create_app(model, metadata: dict, **kwargs) -> FastAPI:
+def create_app(model, metadata: dict, *, assistant: APIRouter | None = None, **kwargs) -> FastAPI:
     """The whole service for ``model``: /predict and the rest, and /explain, behind one guard.
 
-    ``kwargs`` are :func:`api.create_app`'s (keys, rate limit, batching, ...).
+    ``assistant``: the LLM routes (:func:`assistant`), mounted beside the others
+    when given. ``kwargs`` are :func:`api.create_app`'s (keys, rate limit, batching, ...).
     """
     decimals = kwargs.get("probability_decimals", 4)
     routers = [reasons.router(model, metadata, probability_decimals=decimals)]
+    if assistant is not None:
+        routers.append(assistant)
     return api.create_app(model, metadata, routers=[*routers, *kwargs.pop("routers", ())], **kwargs)
+
+
+def assistant(**kwargs) -> APIRouter:
+    """The LLM routes of chapter 9 over the course's open model and the lender's policies.
+
+    The retrieval cut under which a question is refused is the one chosen on
+    the questions' development split, as the chapter chooses it. ``kwargs``
+    go to :func:`mlecourse.lender.llm.route.router` (queue, deadline, log, ...).
+    """
+    from mlecourse.lender.llm import corpus, harness, retrieval, route, runtime
+
+    index = retrieval.BM25Index(retrieval.by_paragraph(corpus.policies()))
+    questions = corpus.questions()
+    kwargs.setdefault("min_score", harness.choose_min_score(index, questions[questions["split"] == "dev"]))
+    return route.router(runtime.LocalModel(), index, **kwargs)
 
 
 def create_app_from_dir(directory, *, expected_fingerprint: str | None = None, **kwargs) -> FastAPI:

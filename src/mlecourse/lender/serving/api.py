@@ -374,6 +374,23 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     for router in routers:
         app.include_router(router)
 
+    harden(app, api_keys=api_keys, limiter=limiter, allowed_hosts=allowed_hosts,
+           max_items=max(max_batch, limits.MAX_ITEMS))
+    # monitoring: request counts, latency and scores at GET /metrics (Prometheus; chapter 6)
+    metrics.instrument(app, model_version)
+    return app
+
+
+def harden(app: FastAPI, *, api_keys=(), limiter: auth.RateLimiter | None = None, allowed_hosts=None,
+           max_items: int = limits.MAX_ITEMS) -> FastAPI:
+    """Put ``app`` behind the service's guard, Host check and error handlers; returns it.
+
+    The one way any of the lender's apps is served: every route, whatever
+    router added it, gets the key, the rate limit (by its declared
+    ``x-rate-cost``), the body limits and strict JSON, capped error bodies
+    that never echo the input, 503 for a saturated pool, and a published
+    contract listing all of it. Call it after every route is added.
+    """
     @app.exception_handler(Overloaded)
     async def saturated(request: Request, error: Overloaded):
         return limits.one_problem(503, "saturated", "the service is saturated; retry later",
@@ -392,13 +409,10 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
-    # Outermost last: metrics see every answer (a 401 or 413 too), the Host
-    # check runs before the key is looked at, and the guard before any route.
-    app.add_middleware(guard.Guard, keys=tuple(api_keys or ()), limiter=limiter,
-                       max_items=max(max_batch, limits.MAX_ITEMS), fastapi_app=app)
+    # Outermost last: the Host check runs before the key is looked at, and the guard before any route.
+    app.add_middleware(guard.Guard, keys=tuple(api_keys or ()), limiter=limiter, max_items=max_items,
+                       fastapi_app=app)
     app.add_middleware(HostCheck, allowed=allowed_hosts or auth.LOOPBACK_HOSTS)
-    # monitoring: request counts, latency and scores at GET /metrics (Prometheus; chapter 6)
-    metrics.instrument(app, model_version)
     guard.document(app, Problem)
     return app
 
