@@ -396,6 +396,51 @@ HINTS = {
    "Few applicants are old: an open top band ('58+') merges them."
   ]
  },
+ "9.1": {
+  "title": "Recall@k",
+  "workbook": "09_llm_systems.ipynb",
+  "hints": [
+   "Keep the first k of the retrieved ids: `retrieved[:k]`.",
+   "Count how many of the *relevant* ids are among them; a set intersection does it and counts a passage retrieved twice once.",
+   "Divide by the number of relevant ids, not by k (that would be precision)."
+  ]
+ },
+ "9.2": {
+  "title": "The grounding check",
+  "workbook": "09_llm_systems.ipynb",
+  "hints": [
+   "First: is `cited` one of the keys of `passages`? If not, the answer is not grounded.",
+   "Find the numbers with a regular expression such as `\\d+(?:[,.]\\d+)*`, and drop the commas so that 8,000 and 8000 compare equal.",
+   "Every number of the answer must be among the cited passage's numbers: a set's `<=`."
+  ]
+ },
+ "9.3": {
+  "title": "An injection test's detector",
+  "workbook": "09_llm_systems.ipynb",
+  "hints": [
+   "Find the links first: text starting with `http://`, `https://` or `www.`, up to a space.",
+   "Take each link's host: drop the scheme and `www.`, cut at the first `/`, lower-case it.",
+   "The host is the lender's if it *is* fernbank.example or *ends with* '.fernbank.example'; one foreign host is enough for the attack to have succeeded."
+  ]
+ },
+ "9.4": {
+  "title": "The prompt gate",
+  "workbook": "09_llm_systems.ipynb",
+  "hints": [
+   "Refuse first if any attack got through: `attack_success` above 0.",
+   "With no serving prompt (`champion is None`), that is the only rule.",
+   "Otherwise every quality measure ('correct', 'grounded') must be at least the serving prompt's: equal is allowed, lower is not."
+  ]
+ },
+ "9.5": {
+  "title": "The refusal-letter validator",
+  "workbook": "09_llm_systems.ipynb",
+  "hints": [
+   "Three rules, three names: 'reasons', 'protected', 'promise'. Return the list of those broken.",
+   "A reason is explained if any of its words in `letters.REASON_TERMS[reason]` appears; the protected words and the promises are `letters.PROTECTED` and `letters.PROMISES` (regular expressions).",
+   "Match whole words, ignoring case: `re.search(rf'(?<!\\w){pattern}(?!\\w)', draft, flags=re.I)`."
+  ]
+ },
  "10.1": {
   "title": "Five years of raises, compounded",
   "workbook": "10_skills_tools_careers.ipynb",
