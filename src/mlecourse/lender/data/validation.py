@@ -27,6 +27,11 @@ What happens to a batch
     training. Row checks alone cannot see these: an income recorded in
     thousands (42 instead of 42,000) is a perfectly valid positive number.
 
+* **A row counts once.** A row equal to an earlier one (a batch loaded
+  twice) is quarantined; so is a row equal to an earlier one in everything
+  but its id (:data:`ID_COLUMNS`): the same applicant asking for the same
+  loan on the same day, stored twice because a client retried a request
+  that timed out and the intake gave the retry a new id.
 * **Nothing raises** for a malformed batch (wrong types, missing or extra
   columns, NaN, inf, text): every problem is reported. Only something that is
   not a DataFrame at all is a programming error (``TypeError``).
@@ -59,6 +64,9 @@ from mlecourse.lender.features import CATEGORIES, CATEGORICAL, INTEGERS, NUMERIC
 
 # Amounts whose scale a broken upstream system can change (units, thousands, cents).
 SCALE_COLUMNS = ("annual_income", "loan_amount", "monthly_debt")
+# Columns that name a row rather than say something about it: two rows equal in all
+# the rest are one application stored twice, whatever their ids.
+ID_COLUMNS = ("application_id",)
 PROBLEM_COLUMNS = ["level", "column", "check", "value", "row"]
 
 
@@ -277,9 +285,17 @@ def _check_rows(typed: pd.DataFrame, columns: list[str], found: _Findings) -> No
 
 
 def _check_duplicates(work: pd.DataFrame, found: _Findings) -> None:
-    duplicated = _duplicated(work) if len(work) and len(work.columns) else np.zeros(len(work), bool)
-    for position in np.flatnonzero(duplicated & ~found.bad_row):
+    """Rows equal to an earlier row, and rows equal to one in everything but the id (a retry)."""
+    if not len(work) or not len(work.columns):
+        return
+    exact = _duplicated(work)
+    content = [c for c in work.columns if c not in ID_COLUMNS]
+    under_new_id = (_duplicated(work[content]) & ~exact if content and len(content) < len(work.columns)
+                    else np.zeros(len(work), bool))
+    for position in np.flatnonzero(exact & ~found.bad_row):
         found.row(position, None, "duplicate of an earlier row")
+    for position in np.flatnonzero(under_new_id & ~found.bad_row):
+        found.row(position, ID_COLUMNS[0], "duplicate of an earlier row under another id")
 
 
 def _name_unseen_categories(typed: pd.DataFrame, found: _Findings) -> None:
