@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test test-fast exercises lab doctor bench bench-hint bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
+.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test test-fast exercises lab capstone-check doctor bench bench-hint bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -117,6 +117,9 @@ lab: $(STAMP)  ## open JupyterLab on your own copies of the workbooks (in work/)
 
 progress: $(STAMP)  ## which exercises in work/ are correct, not attempted, incorrect
 	$(BIN)/mlecourse progress $(CHAPTER)
+
+capstone-check: $(STAMP)  ## grade the capstone's folder (work/capstone, or FOLDER=...) without changing it
+	$(BIN)/mlecourse capstone check $(FOLDER)
 
 reset: $(STAMP)  ## restore workbook CHAPTER=NN from exercises/, saving yours in work/backups/
 	@test -n "$(CHAPTER)" || { echo "error: say which workbook, e.g. 'make reset CHAPTER=3'"; exit 2; }

@@ -467,5 +467,69 @@ HINTS = {
    "Drop the commas before `float()`, then multiply by 1,000 for k and 1,000,000 for M (either case).",
    "The first amount is the low end, the last the high end (the same for one figure); a text ending in '+' has no high end; no amount at all gives (None, None)."
   ]
+ },
+ "11.1": {
+  "title": "Validate the new year and quarantine what is bad",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Validate each month of 2025 as it arrives, as the replay will: `validation.validate_batch(month_rows, reference)` with the training window's reference.",
+   "Add up `len(report.quarantined)` over the twelve reports; then read the reports' `problems` table: which kinds of problem are there, and which one is new?"
+  ]
+ },
+ "11.2": {
+  "title": "Candidates, tracked, and a champion chosen by cost with an interval",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Train each candidate on the training window, measure its cost on the evaluation window with `evaluation.classification_metrics`, and log each with `tracking.log_candidate`.",
+   "The interval: draw 1,000 resamples of the evaluation window's rows (with replacement), and for each the champion's cost minus the incumbent's on the same rows; `np.quantile(differences, [0.025, 0.975])`."
+  ]
+ },
+ "11.3": {
+  "title": "Register the champion and serve it",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Register the incumbent first and promote it with an override that says why (it served before the registry did); register the champion, record the gate's verdict, promote it.",
+   "Serve what the registry's `champion` alias points to: `registry.materialise('champion')`, `compose.create_app_from_dir(...)`, `api.serve(app)`; then POST /predict."
+  ]
+ },
+ "11.4": {
+  "title": "Roll the champion out as a canary",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Traffic: each month from 2025-01 to 2025-06, validated and cleaned as the replay does; the stable version is the incumbent, the candidate the champion's service.",
+   "`strategies.run_canary(strategies.Router(stable, candidate), traffic, guards=strategies.Guards(max_p95_ms=1000))`; record the last row's decision and batch."
+  ]
+ },
+ "11.5": {
+  "title": "Replay the year and find what changed, and when",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Replay 2025 through the service into `predlog.connect(submission.log)`; compare each month's inputs with the training window (`drift.drift_table`), from 2024 on.",
+   "Alert on the largest PSI across inputs, month by month; its threshold is the largest value it took in 2024 (`alerting.threshold_for_budget(..., 0)`); `alerting.detection` gives the first month over it. Which input has the largest PSI that month?"
+  ]
+ },
+ "11.7": {
+  "title": "The fairness review: the gap against the policy",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "The review is of the decisions the service made in 2025: the prediction log's `decision`, joined with each applicant's `ethnicity` from the file on `application_id`.",
+   "`fairness.refusal_gap(y, refuse, ethnicity)` is the minority's refusal rate minus the majority's; the policy allows at most 0.05. `fairness.bootstrap_gap` gives its interval."
+  ]
+ },
+ "11.8": {
+  "title": "The model card of the registered champion",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Read the champion back from the registry (`registry.load_checked('champion')`): its card is the artifact's, with the data fingerprint and the file's SHA-256.",
+   "Audit it on the newest window whose outcomes are known, and render the card with `model_card.render(facts)`; write it to `submission.card`."
+  ]
+ },
+ "11.9": {
+  "title": "A one-page system design, with the decisions and their price",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Answer each section's question in a short paragraph, with the numbers your run found (rows quarantined, costs, the interval, the month, the gap).",
+   "Keep it to a page: a reviewer reads it in five minutes. The rubric grades the content; this check only its form."
+  ]
  }
 }
