@@ -64,9 +64,14 @@ class ServiceMetrics:
             predictions = json.loads(body)["predictions"]
         except (ValueError, KeyError, TypeError):
             return  # not a prediction answer: nothing to observe
+        self.observe_probabilities(p["probability_of_default"] for p in predictions
+                                   if isinstance(p, dict) and "probability_of_default" in p)
+
+    def observe_probabilities(self, values) -> None:
+        """Record scores the answers do not carry (a service that publishes decisions only)."""
         histogram = self.scores.labels(self.version)
-        for prediction in predictions:
-            histogram.observe(prediction["probability_of_default"])
+        for value in values:
+            histogram.observe(float(value))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
