@@ -511,35 +511,49 @@ def check_service(answer) -> str:
 
 # --- 11.4 -------------------------------------------------------------------------------------
 
+CANARY_STEPS = (0.05, 0.25, 0.5, 1.0)  # strategies.STEPS, the default the case asks for
+
+
+def _canary_steps(found: dict) -> list[dict]:
+    steps = _field(found, "steps", "11.4")
+    if not isinstance(steps, list) or not steps or not all(
+            isinstance(s, dict) and {"batch", "weight", "breached", "decision"} <= set(s) for s in steps):
+        raise Wrong("record the canary's table, one row per batch with its batch, weight, breached and "
+                    "decision: canary[['batch', 'weight', 'breached', 'decision']]")
+    return steps
+
+
 @exercise("11.4", "Roll the champion out as a canary", workbook=WORKBOOK, submission=True,
           hints=["Traffic: each month from 2025-01 to 2025-06, validated and cleaned as the replay does; "
                  "the stable version is the incumbent, the candidate the champion's service.",
                  "`strategies.run_canary(strategies.Router(stable, candidate), traffic, "
-                 "guards=strategies.Guards(max_p95_ms=1000))`; record the last row's decision and batch."],
+                 "guards=strategies.Guards(max_p95_ms=1000))`; record its table's batch, weight, breached "
+                 "and decision columns."],
           reference=lambda: reference_submission(),
-          mistakes=[(lambda: planted(**{"11.4": {"decision": "rollback", "month": "2025-01",
-                                                 "breached": "error rate"}}), "failed requests"),
-                    (lambda: planted(**{"11.4": {"decision": "promote", "month": "2025-03", "breached": ""}}),
-                     "not finished"),
-                    (lambda: planted(**{"11.4": {"decision": "complete", "month": "2025-05", "breached": ""}}),
-                     "steps")])
+          mistakes=[(lambda: planted(canary="errors"), "failed requests"),
+                    (lambda: planted(canary="unfinished"), "not finished"),
+                    (lambda: planted(canary="skipped a step"), "steps")])
 def check_canary(answer) -> str:
-    found = _submission(answer).answer("11.4")
-    decision = str(_field(found, "decision", "11.4")).strip().lower()
-    month = str(_field(found, "month", "11.4")).strip()
-    breached = str(found.get("breached", ""))
-    if decision == "rollback" and "error" in breached:
-        raise Wrong("the canary rolled back on failed requests: the service refuses what validation "
+    steps = _canary_steps(_submission(answer).answer("11.4"))
+    last = steps[-1]
+    breaches = {str(s["breached"]) for s in steps if s["breached"]}
+    if any("error" in b for b in breaches):
+        raise Wrong("the canary stopped on failed requests: the service refuses what validation "
                     "quarantines; send each month's accepted rows, cleaned, as the replay does")
-    if decision in ("rollback", "hold") and breached.strip() == "latency":
-        raise Wrong("the canary stopped on latency alone: the machine was busy while it ran. Run the canary "
+    if last["decision"] == "rollback" and breaches == {"latency"}:
+        raise Wrong("the canary rolled back on latency alone: the machine was busy while it ran. Run the canary "
                     "cell again; the guards' latency objective is the partner's timeout, 1000 ms")
-    if decision != EXPECTED["canary_decision"]:
-        raise Wrong(f"the canary's last decision was {decision!r}: it has not finished; give it the months "
-                    f"{CANARY_MONTHS[0]} to {CANARY_MONTHS[1]}, one batch a month")
-    if month != EXPECTED["canary_month"]:
-        raise Wrong("the canary completed in another month than its steps allow: start at 5% in "
-                    f"{CANARY_MONTHS[0]} and take the default steps (5%, 25%, 50%, 100%)")
+    if last["decision"] != EXPECTED["canary_decision"]:
+        raise Wrong(f"the canary's last decision was {last['decision']!r}: it has not finished; give it the "
+                    f"months {CANARY_MONTHS[0]} to {CANARY_MONTHS[1]}, one batch a month")
+    moved = [float(s["weight"]) for s in steps if s["decision"] in ("promote", "complete")]
+    held = [s for s in steps if s["decision"] == "hold"]
+    if steps[0]["batch"] != CANARY_MONTHS[0] or moved != list(CANARY_STEPS) or any(
+            s["breached"] != "latency" for s in held):
+        raise Wrong("the canary did not take the default steps (5%, 25%, 50%, 100%) from "
+                    f"{CANARY_MONTHS[0]}, a month a step: run it with strategies.STEPS on the months of the case")
+    if not held and last["batch"] != EXPECTED["canary_month"]:
+        raise Wrong("the canary completed in another month than its steps allow: one batch a month")
     return "Four steps, guards checked at each; the incumbent stays registered as 'previous'."
 
 
@@ -619,7 +633,7 @@ def logged_decisions(submission: Submission) -> pd.DataFrame:
                  "majority's; the policy allows at most 0.05. `fairness.bootstrap_gap` gives its interval."],
           reference=lambda: reference_submission(),
           mistakes=[(lambda: planted(**{"11.7": {"gap": -EXPECTED["gap"]}}), "minority minus majority"),
-                    (lambda: planted(**{"11.7": {"gap": 0.039, "meets_policy": True}}), "not the decisions"),
+                    (lambda: planted(**{"11.7": {"gap": 0.039, "meets_policy": True}}), "not the gap of the decisions"),
                     (lambda: planted(**{"11.7": {"meets_policy": True}}), "policy")])
 def check_fairness(answer) -> str:
     from mlecourse.lender.responsible import fairness
@@ -876,12 +890,13 @@ def planted(**changes) -> Submission:
     for key, value in changes.items():
         if re.fullmatch(r"11\.\d+", key):
             step = answers[key]
-            if value.get("interval") == "narrow":
+            if value.get("interval") == "narrow":  # a tenth of the width, around the same difference
                 low, high = step["interval"]
-                middle, half = (low + high) / 2, (high - low) / 20
-                value = {**value, "interval": [middle - half, middle + half]}
-                step.update(difference=middle)
+                half = (high - low) / 20
+                value = {**value, "interval": [step["difference"] - half, step["difference"] + half]}
             step.update(value)
+    if "canary" in changes:
+        answers["11.4"]["steps"] = _planted_canary(answers["11.4"]["steps"], changes["canary"])
     if "answer_version" in changes:
         answers["11.3"]["answer"]["model_version"] = changes["answer_version"]
     if changes.get("answer_schema"):
@@ -890,6 +905,14 @@ def planted(**changes) -> Submission:
     (folder / ANSWERS).write_text(json.dumps(answers, indent=1), encoding="utf-8")
     _plant_files(submission, changes)
     return submission
+
+
+def _planted_canary(steps: list[dict], mistake: str) -> list[dict]:
+    if mistake == "errors":  # raw rows sent: the service refuses the invalid ones
+        return [{**steps[0], "breached": "error rate", "decision": "rollback"}]
+    if mistake == "unfinished":  # too few months of traffic
+        return steps[:-1]
+    return [{**s, "weight": w} for s, w in zip(steps[1:], CANARY_STEPS[1:])]  # started at 25%
 
 
 def _plant_files(submission: Submission, changes: dict) -> None:

@@ -497,7 +497,7 @@ HINTS = {
   "workbook": "11_capstone.ipynb",
   "hints": [
    "Traffic: each month from 2025-01 to 2025-06, validated and cleaned as the replay does; the stable version is the incumbent, the candidate the champion's service.",
-   "`strategies.run_canary(strategies.Router(stable, candidate), traffic, guards=strategies.Guards(max_p95_ms=1000))`; record the last row's decision and batch."
+   "`strategies.run_canary(strategies.Router(stable, candidate), traffic, guards=strategies.Guards(max_p95_ms=1000))`; record its table's batch, weight, breached and decision columns."
   ]
  },
  "11.5": {
