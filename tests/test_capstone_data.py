@@ -15,8 +15,8 @@ import pytest
 
 from mlecourse.lender.data import loans as spec
 from mlecourse.lender.data import validation
-from mlecourse.lender.data.loading import (CAPSTONE_FILE, CHECKSUMS_FILE, DataFileError, load_loans,
-                                           read_checksums, verify_checksums, write_loans)
+from mlecourse.lender.data.loading import (CAPSTONE_FILE, CHECKSUMS_FILE, DataFileError, labels_known_at,
+                                           load_loans, read_checksums, verify_checksums, write_loans)
 from mlecourse.paths import DATA_DIR
 
 SCENARIO = spec.CAPSTONE
@@ -140,3 +140,36 @@ def test_the_history_draws_no_number_for_the_capstone_s_events():
     assert spec.scenario_named("history") is spec.HISTORY
     with pytest.raises(ValueError, match="the scenarios are history, capstone"):
         spec.scenario_named("nope")
+
+
+# --- its datasheet says what the data says, and no more ------------------------------------------
+
+DATASHEET = CAPSTONE_FILE.parent / "README.md"
+
+
+def datasheet_facts(raw: pd.DataFrame) -> list[str]:
+    """Every figure the capstone's datasheet states, as it prints it."""
+    year = raw["application_date"].dt.year
+    known = labels_known_at(raw, "2025-01-01")
+    rates = known.groupby(known["application_date"].dt.year)["defaulted"].mean()
+    return [f"{len(raw):,} rows", f"{len(raw.columns)} columns", *(f"{n:,} in {y}" for y, n in
+                                                                   year.value_counts().sort_index().items() if y < 2025),
+            f"2022's loans was {100 * rates[2022]:.1f}%", f"2023's {100 * rates[2023]:.1f}%",
+            f"seed {spec.CAPSTONE_SEED}", f"snapshot taken on {SCENARIO.snapshot}"]
+
+
+def test_the_capstone_datasheet_states_the_data_s_figures(raw):
+    page = " ".join(DATASHEET.read_text().split())
+    missing = [fact for fact in datasheet_facts(raw) if fact not in page]
+    assert not missing, f"data/capstone/README.md does not say: {missing}"
+
+
+def test_every_number_on_the_capstone_datasheet_has_a_source_and_none_gives_2025_away(raw):
+    from test_datasheet import generator_parameters, numbers  # the history datasheet's audit, reused
+
+    known = generator_parameters() | {n for fact in datasheet_facts(raw) for n in numbers(fact)}
+    text = DATASHEET.read_text()
+    stray = sorted({n for n in numbers(text) if n not in known}, key=float)
+    assert not stray, f"data/capstone/README.md has numbers no fact or generator parameter gives: {stray}"
+    for truth in (PARTNER.start, PARTNER.retry_from, PARTNER.retry_until, SHOCK.start):
+        assert truth not in text, f"the capstone's datasheet gives away {truth}"

@@ -851,6 +851,45 @@ def expected_values() -> dict:
     return out
 
 
+# --- what the instructor knows --------------------------------------------------------------
+
+def truths() -> list[tuple[str, str]]:
+    """The case's events with their dates and sizes, and each step's reference answer.
+
+    The instructor notes render them (``{capstone-truths}``); the workshop build proves
+    none of them reaches a page an attendee sees (:func:`leak_strings`).
+    """
+    from mlecourse.lender.data import loans as spec
+
+    partner, shock, e = spec.CAPSTONE.partner, spec.CAPSTONE.shock, EXPECTED
+    return [
+        ("The partner's API goes live", f"{partner.start}, adding {partner.share:.0%} of the regular volume, "
+                                        "all through the broker channel"),
+        ("Its applicants", f"mean age {partner.age_mean:g}, incomes x{partner.income_factor:g}, existing debts "
+                           f"x{partner.debt_factor:g}, {partner.minority_share:.0%} in the minority group"),
+        ("Its pricing", f"+{partner.fee:.1f} points on every loan, +{partner.postcode_premium:.1f} more in the "
+                        f"districts {', '.join(spec.MINORITY_DISTRICTS)}"),
+        ("Its faulty release", f"{partner.retry_from} to {partner.retry_until}: {partner.retry_rate:.0%} of its "
+                               f"requests stored twice; {e['retries']} retries quarantined"),
+        ("The shock to repayment", f"loans from {shock.start}: +{shock.intercept:g} on the log-odds, "
+                                   f"+{shock.dti:g} per unit of debt-to-income"),
+        ("11.1 rows quarantined in 2025", f"{e['quarantined']} of {e['scored'] + e['quarantined']:,}, "
+                                          "validated month by month"),
+        ("11.2 champion", f"{e['champion']} at {e['champion_cost']:.1f} per application against the "
+                          f"incumbent's {e['incumbent_cost']:.1f}; its 95% interval about "
+                          f"{e['interval_width']:.1f} wide, wholly below zero"),
+        ("11.4 canary", f"{e['canary_decision']} in {e['canary_month']}, after 5%, 25% and 50%"),
+        ("11.5 change", f"{e['change_month']} on {e['change_feature']} (an alert per input fires in "
+                        f"{e['per_feature_month']}, by chance)"),
+        ("11.7 gap", f"{e['gap']:.4f} in 2025's decisions, above the policy's {POLICY_GAP}"),
+    ]
+
+
+def leak_strings() -> set[str]:
+    """Text that would give the capstone away if a page an attendee sees held it."""
+    return {value for _, value in truths()}
+
+
 # --- the reference, and wrong submissions made from it ---------------------------------------
 
 _REFERENCE: dict[str, Path] = {}
