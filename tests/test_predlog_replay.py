@@ -149,3 +149,20 @@ def test_a_server_fault_is_counted_as_an_error():
         assert client.post("/predict", json=body).status_code == 500
         text = client.get("/metrics").text
     assert 'lender_request_errors_total{model_version="x",path="/predict"} 1.0' in text
+
+
+def test_the_metrics_page_reads_back_and_an_app_without_metrics_has_none():
+    from fastapi.testclient import TestClient
+    from mlecourse.lender.serving import metrics
+
+    model = train_model(features.clean_loans(load_loans().head(2000))[0], "logistic")
+    body = api.as_applications(features.clean_loans(load_loans().head(5))[0])
+    with TestClient(api.create_app(model, {"version": "a"})) as client:
+        client.post("/predict", json={"applications": body})
+        client.get("/health")
+        totals = metrics.read(client.get("/metrics").text)
+    assert totals["lender_requests_total"] == 1.0  # /predict only: /health is another path
+    assert totals["lender_predicted_default_probability_count"] == len(body)
+    with TestClient(api.create_app(model, {"version": "b"}, metrics=False)) as client:
+        assert client.post("/predict", json={"applications": body}).status_code == 200
+        assert client.get("/metrics").status_code == 404

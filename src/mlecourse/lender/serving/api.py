@@ -67,7 +67,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from mlecourse.lender import business, features
 from mlecourse.lender.modeling import artifact, openmp
-from mlecourse.lender.serving import auth, guard, limits, metrics
+from mlecourse.lender.serving import auth, guard, limits
+from mlecourse.lender.serving import metrics as service_metrics
 from mlecourse.lender.serving.batcher import MicroBatcher, Overloaded
 
 log = logging.getLogger("mlecourse.lender.serving.api")
@@ -282,7 +283,8 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
                model_threads: int | None = 1, api_keys=(), rate_limit: float | None = None,
                burst: float | None = None, allowed_hosts=None, probability_decimals: int | None = 4,
                micro_batching: bool = True, max_wait_ms: float = 2.0,
-               max_queue_rows: int | None = None, routers: Sequence[APIRouter] = ()) -> FastAPI:
+               max_queue_rows: int | None = None, routers: Sequence[APIRouter] = (),
+               metrics: bool = True) -> FastAPI:
     """A FastAPI app serving ``model`` (a fitted pipeline) described by ``metadata``.
 
     ``metadata`` is a model card (:func:`mlecourse.lender.modeling.artifact.load_model`); its
@@ -307,7 +309,10 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     (:mod:`mlecourse.lender.serving.batcher`), waiting up to ``max_wait_ms`` when
     requests overlap; at most ``max_queue_rows`` rows wait (default: four
     full batches), past that /predict answers 503 with Retry-After.
+    ``metrics=False`` leaves out the Prometheus metrics (no GET /metrics): only to
+    measure what they cost, as the monitoring chapter does.
     """
+    with_metrics = metrics  # the parameter shadows no module: serving.metrics is service_metrics here
     metadata = dict(metadata or {})
     schema = metadata.get("features") or artifact.feature_schema()
     columns = tuple(schema)
@@ -399,7 +404,8 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
                        max_items=max(max_batch, limits.MAX_ITEMS), fastapi_app=app)
     app.add_middleware(HostCheck, allowed=allowed_hosts or auth.LOOPBACK_HOSTS)
     # monitoring: request counts, latency and scores at GET /metrics (Prometheus; chapter 6)
-    metrics.instrument(app, model_version)
+    if with_metrics:
+        service_metrics.instrument(app, model_version)
     guard.document(app, Problem)
     return app
 
