@@ -30,6 +30,7 @@ from mlecourse.lender import features
 EVAL_MONTHS = 6  # the evaluation cohort: six months of matured loans (about 4,500 here)
 TRAIN_MONTHS = None  # None: every matured loan before the cohort (expanding); a number: rolling
 KNOWN = "outcome_known_date"
+LABEL_DELAY = 12  # months from an application to its outcome, in the lender's data
 
 
 class WindowError(ValueError):

@@ -232,14 +232,25 @@ def _with_inputs(rows: list[tuple]) -> pd.DataFrame:
     return frame
 
 
-def inputs_frame(conn: sqlite3.Connection) -> pd.DataFrame:
-    """The logged inputs as a frame, one row per prediction: what drift is measured on.
-
-    A field absent from a request (an optional value left out) is NaN here.
+def inputs_frame(conn: sqlite3.Connection, month: str | None = None) -> pd.DataFrame:
+    """The logged inputs as a frame, one row per prediction (all, or one month's): what drift is
+    measured on. A field absent from a request (an optional value left out) is NaN here: the
+    JSON of a request leaves it out, so read it with ``.get``, never ``[...]``.
     """
-    rows = conn.execute("SELECT application_id, scored_at, inputs FROM predictions "
-                        "ORDER BY scored_at, application_id").fetchall()
+    where, params = ("WHERE month = ?", (month,)) if month else ("", ())
+    rows = conn.execute(f"SELECT application_id, scored_at, inputs FROM predictions {where} "
+                        "ORDER BY scored_at, application_id", params).fetchall()
+    if not rows:
+        return pd.DataFrame(columns=["application_id", "application_date"])
     return _with_inputs(rows)
+
+
+def outcome_months(conn: sqlite3.Connection, date) -> list[str]:
+    """The months (YYYY-MM) of the funded loans whose outcome was known on ``date``."""
+    day = pd.Timestamp(date).strftime("%Y-%m-%d")
+    rows = conn.execute("SELECT DISTINCT p.month FROM predictions p JOIN outcomes o USING (application_id) "
+                        "WHERE o.outcome_known_date <= ? ORDER BY p.month", (day,)).fetchall()
+    return [row[0] for row in rows]
 
 
 def labelled(conn: sqlite3.Connection, date) -> pd.DataFrame:
