@@ -169,8 +169,8 @@ model-card: $(STAMP)  ## regenerate docs/model_card.md from the model and its fa
 	$(BIN)/python -m mlecourse.lender.responsible.model_card
 
 REASON ?= manual
-pipeline: $(STAMP)  ## validate, train, evaluate, gate, register, promote (Dagster; store in work/mlflow)
-	$(BIN)/python -m mlecourse.lender.mlops.orchestration --reason "$(REASON)"
+pipeline: $(STAMP)  ## validate, train, evaluate, gate, register, promote, as of today or AS_OF=YYYY-MM-DD (Dagster; store in work/mlflow)
+	$(BIN)/python -m mlecourse.lender.mlops.orchestration --reason "$(REASON)" $(if $(AS_OF),--as-of "$(AS_OF)")
 
 mlflow-ui: $(STAMP)  ## the MLflow UI over work/mlflow on http://127.0.0.1:5000 (starts in 30-65 s)
 	@mkdir -p work/mlflow

@@ -885,6 +885,14 @@ def truths() -> list[tuple[str, str]]:
     ]
 
 
+def spec_dates() -> tuple[str, ...]:
+    """The dates of the case's events: a learner's page must not name one."""
+    from mlecourse.lender.data import loans as spec
+
+    partner, shock = spec.CAPSTONE.partner, spec.CAPSTONE.shock
+    return partner.start, partner.retry_from, partner.retry_until, shock.start
+
+
 def leak_strings() -> set[str]:
     """Text that would give the capstone away if a page an attendee sees held it."""
     return {value for _, value in truths()}

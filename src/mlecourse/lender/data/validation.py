@@ -409,26 +409,38 @@ def auc_standard_error(auc: float, positives: int, negatives: int) -> float:
     return math.sqrt(max(variance, 0.0))
 
 
+def _counts(y: np.ndarray, weights: np.ndarray | None) -> tuple[float, float]:
+    """Positives and negatives; with weights, their effective numbers (Kish: (sum w)^2 / sum w^2),
+    since a few heavy rows carry less information than as many rows of weight one."""
+    if weights is None:
+        return float((y == 1).sum()), float((y == 0).sum())
+    def effective(w):
+        return float(w.sum() ** 2 / (w ** 2).sum()) if len(w) else 0.0
+    return effective(weights[y == 1]), effective(weights[y == 0])
+
+
 def check_labels(labels, scores, recorded_auc: float | None = None,
-                 false_alarm: float = LABEL_FALSE_ALARM) -> LabelCheck:
+                 false_alarm: float = LABEL_FALSE_ALARM, weights=None) -> LabelCheck:
     """Do ``labels`` still relate to the inputs as they did when ``recorded_auc`` was measured?
 
     ``scores`` come from a model whose AUC was ``recorded_auc`` (rows with a
     missing score are left out). The new AUC may fall below the recorded one
     by sampling error only. With nothing recorded (``None``), the weaker
     question is asked: do the scores rank the labels better than chance?
+    ``weights`` (one per row; e.g. the inverse chance that a row's outcome is
+    known) weigh the AUC, and its error counts effective rows.
     """
     y = np.asarray(labels, dtype=float)
     s = np.asarray(scores, dtype=float)
     keep = np.isfinite(s) & np.isfinite(y)
+    w = None if weights is None else np.asarray(weights, dtype=float)[keep]
     y, s = y[keep], s[keep]
-    positives = int((y == 1).sum())
-    negatives = len(y) - positives
+    positives, negatives = _counts(y, w)
     z = float(norm.isf(false_alarm))
     recorded = None if recorded_auc is None else float(recorded_auc)
     if positives == 0 or negatives == 0:  # no AUC to measure: the labels cannot be right
         return LabelCheck(False, float("nan"), float("nan"), recorded, len(y), z)
-    auc = float(roc_auc_score(y, s))
+    auc = float(roc_auc_score(y, s, sample_weight=w))
     if recorded is None:
         # Chance is exact; only the new AUC varies: its error under "labels unrelated".
         floor = 0.5 + z * auc_standard_error(0.5, positives, negatives)

@@ -69,7 +69,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from mlecourse.lender import business, features
 from mlecourse.lender.modeling import artifact, openmp
-from mlecourse.lender.serving import auth, guard, limits, metrics
+from mlecourse.lender.serving import auth, guard, limits
+from mlecourse.lender.serving import metrics as service_metrics
 from mlecourse.lender.serving.batcher import MicroBatcher, Overloaded
 
 log = logging.getLogger("mlecourse.lender.serving.api")
@@ -295,7 +296,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
                burst: float | None = None, allowed_hosts=None, probability_decimals: int | None = 4,
                micro_batching: bool = True, max_wait_ms: float = 2.0,
                max_queue_rows: int | None = None, routers: Sequence[APIRouter] = (),
-               decisions_only: bool = False) -> FastAPI:
+               decisions_only: bool = False, metrics: bool = True) -> FastAPI:
     """A FastAPI app serving ``model`` (a fitted pipeline) described by ``metadata``.
 
     ``metadata`` is a model card (:func:`mlecourse.lender.modeling.artifact.load_model`); its
@@ -322,7 +323,10 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     (:mod:`mlecourse.lender.serving.batcher`), waiting up to ``max_wait_ms`` when
     requests overlap; at most ``max_queue_rows`` rows wait (default: four
     full batches), past that /predict answers 503 with Retry-After.
+    ``metrics=False`` leaves out the Prometheus metrics (no GET /metrics): only to
+    measure what they cost, as the monitoring chapter does.
     """
+    with_metrics = metrics  # the parameter shadows no module: serving.metrics is service_metrics here
     metadata = dict(metadata or {})
     schema = metadata.get("features") or artifact.feature_schema()
     columns = tuple(schema)
@@ -386,7 +390,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
             return items
         probabilities = (await batcher.submit(items) if batcher is not None
                          else await asyncio.to_thread(score, items))
-        if decisions_only:
+        if decisions_only and collectors is not None:
             collectors.observe_probabilities(probabilities)
         return Response(_answer(probabilities, threshold, model_version, probability_decimals, decisions_only),
                         media_type="application/json")
@@ -418,7 +422,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
                        max_items=max(max_batch, limits.MAX_ITEMS), fastapi_app=app)
     app.add_middleware(HostCheck, allowed=allowed_hosts or auth.LOOPBACK_HOSTS)
     # monitoring: request counts, latency and scores at GET /metrics (Prometheus; chapter 6)
-    collectors = metrics.instrument(app, model_version)
+    collectors = service_metrics.instrument(app, model_version) if with_metrics else None
     guard.document(app, Problem)
     return app
 
