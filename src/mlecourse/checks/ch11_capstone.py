@@ -54,6 +54,7 @@ EVALUATE_UNTIL = "2024-01-01"     # ... and are compared on 2023-07 to 2023-12, 
 NEW_YEAR = ("2025-01", "2025-12")  # the months the new champion serves
 CANARY_MONTHS = ("2025-01", "2025-06")  # the canary's traffic, a month per step
 CANARY_P95_MS = 1000.0            # the partner API's timeout: the canary's latency objective
+DECISION_DAY = "2026-01-01"       # the year's review: retrain, roll back or hold
 BOOTSTRAP = {"resamples": 1000, "level": 0.95, "seed": 0}
 POLICY_GAP = 0.05                 # minority refusal rate minus majority's, at most
 PROBE = 3                         # applications the service is asked about in 11.3
@@ -108,6 +109,10 @@ EXPECTED = {
     "change_month": "2025-03",
     "change_feature": "channel",
     "per_feature_month": "2025-01",
+    "decision": "hold",
+    "retrain_difference": -16.1,          # the retrained champion's kind minus the champion, per application
+    "retrain_other_kind": -10.3,          # the pipeline's default kind (boosting) instead
+    "rollback_difference": 39.1,          # the incumbent minus the champion, on the same cohort
     "gap": 0.0726,
 }
 
@@ -613,6 +618,71 @@ def check_change(answer) -> str:
     return "The channel mix moved: the partner's API. Whose applications are these, and are they the same risk?"
 
 
+# --- 11.6 -------------------------------------------------------------------------------------
+
+DECISIONS = ("retrain", "roll back", "hold")
+
+
+def _difference(found: dict, name: str) -> float:
+    value = _field(found, name, "11.6")
+    if not isinstance(value, list) or len(value) != 3 or not all(isinstance(v, (int, float)) for v in value):
+        raise Wrong(f"record {name} as [mean, lower, upper] per application, from gates.paired_difference "
+                    f"(or the gate's Decision.difference), got {compare.describe(value)}")
+    mean, low, high = value
+    if not low <= mean <= high:
+        raise Wrong(f"{name}: the mean should lie between its bounds")
+    return float(mean)
+
+
+@exercise("11.6", "Retrain, roll back or hold: decided and priced", workbook=WORKBOOK, submission=True,
+          hints=["On 2026-01-01, `pipeline.run(as_of='2026-01-01', data=CAPSTONE_FILE, store=submission.store, "
+                 "kind=champion_kind, reason=...)` retrains on the outcomes matured by then and gates the "
+                 "candidate against the champion; its report says what the gate decided, and why.",
+                 "Price each option on the same evaluation cohort: the retrained candidate's difference is "
+                 "the gate's (`report.decision.difference`); for a rollback, the incumbent's costs minus the "
+                 "champion's (`pipeline.evaluate(..., absolute=False)['costs']`, `gates.paired_difference`)."],
+          reference=lambda: reference_submission(),
+          mistakes=[(lambda: planted(**{"11.6": {"decision": "retrain"}}), "the gate did not promote"),
+                    (lambda: planted(**{"11.6": {"decision": "roll back"}}), "dearer"),
+                    (lambda: planted(**{"11.6": {"retrain": [EXPECTED["retrain_other_kind"], -26.8, 5.2]}}),
+                     "the champion's kind"),
+                    (lambda: planted(**{"11.6": {"rollback": "flipped"}}), "incumbent minus")])
+def check_decision(answer) -> str:
+    submission = _submission(answer)
+    found = submission.answer("11.6")
+    decision = str(_field(found, "decision", "11.6")).strip().lower()
+    if decision not in DECISIONS:
+        raise Wrong(f"decide one of {', '.join(map(repr, DECISIONS))}, got {compare.describe(decision)}")
+    retrain, rollback = _difference(found, "retrain"), _difference(found, "rollback")
+    if math.isclose(retrain, EXPECTED["retrain_other_kind"], abs_tol=0.05):
+        raise Wrong("that candidate is the pipeline's default kind: retrain the champion's kind "
+                    "(kind=champion_kind), so that the difference is the new data's, not a new model's")
+    if not math.isclose(retrain, EXPECTED["retrain_difference"], abs_tol=0.5):
+        raise Wrong("the retrained candidate's difference is not the gate's on the evaluation cohort of "
+                    f"{DECISION_DAY}: run the pipeline as of that day, on the capstone's file")
+    if math.isclose(rollback, -EXPECTED["rollback_difference"], abs_tol=0.5):
+        raise Wrong("the rollback's price has the wrong sign: it is the incumbent minus the champion, the "
+                    "cost of going back per application")
+    if not math.isclose(rollback, EXPECTED["rollback_difference"], abs_tol=0.5):
+        raise Wrong("the rollback's price is not the incumbent's cost minus the champion's on the same "
+                    "evaluation cohort")
+    if decision == "retrain":
+        raise Wrong("the gate did not promote the retrained candidate: read its reasons. A rule the lender "
+                    "set (the age groups' refusal gap) outweighs a saving")
+    if decision == "roll back":
+        raise Wrong("the incumbent is dearer than the champion on the newest cohort: a rollback would cost "
+                    "money; roll back a champion that is worse than the one before")
+    from mlecourse.lender.mlops import registry
+    with store_view(submission):
+        aliases = registry.aliases()
+        challenger = (None if aliases.get(registry.CHALLENGER) is None
+                      else registry.versions()[aliases[registry.CHALLENGER] - 1])
+    if challenger is None or challenger.tags.get(registry.GATE) != "fail":
+        raise Wrong(f"the registry holds no candidate the gate refused: run the pipeline as of {DECISION_DAY} "
+                    "on this run's store, so that the refused candidate is kept with its verdict")
+    return "Held, and priced: the saving given up is the price of the age policy; retrain when the shock's outcomes mature."
+
+
 # --- 11.7 -------------------------------------------------------------------------------------
 
 def logged_decisions(submission: Submission) -> pd.DataFrame:
@@ -772,16 +842,14 @@ def check_design(answer) -> str:
 
 # --- the reference values, computed -----------------------------------------------------------
 
-def bootstrap_difference(y, refuse_new, refuse_old, resamples: int = BOOTSTRAP["resamples"],
-                         level: float = BOOTSTRAP["level"], seed: int = BOOTSTRAP["seed"]) -> tuple[float, float]:
-    """A percentile interval of cost(new) - cost(old), resampling the applications in pairs."""
-    from mlecourse.lender.business import decision_cost
+def bootstrap_difference(costs_new, costs_old) -> tuple[float, float, float]:
+    """The mean of cost(new) - cost(old) per application and its 95% interval, resampling the
+    applications in pairs: the gate's own bootstrap (``gates.paired_difference``), two-sided."""
+    from mlecourse.lender.mlops import gates
 
-    y, new, old = (np.asarray(a) for a in (y, refuse_new, refuse_old))
-    picks = np.random.default_rng(seed).integers(0, len(y), (resamples, len(y)))
-    differences = [decision_cost(y[p], new[p]) - decision_cost(y[p], old[p]) for p in picks]
-    low, high = np.quantile(differences, [(1 - level) / 2, (1 + level) / 2])
-    return float(low), float(high)
+    found = gates.paired_difference(costs_new, costs_old, confidence=1 - (1 - BOOTSTRAP["level"]) / 2,
+                                    resamples=BOOTSTRAP["resamples"], seed=BOOTSTRAP["seed"])
+    return found.mean, found.lower, found.upper
 
 
 def expected_values() -> dict:
@@ -793,7 +861,8 @@ def expected_values() -> dict:
     from mlecourse.lender import features
     from mlecourse.lender.business import COSTS
     from mlecourse.lender.data import validation
-    from mlecourse.lender.modeling import estimators, evaluation
+    from mlecourse.lender.mlops import gates, pipeline, windows as cohorts
+    from mlecourse.lender.modeling import estimators
     from mlecourse.lender.monitoring import alerting, drift
     from mlecourse.lender.responsible import fairness
     from mlecourse.lender.rollout import strategies
@@ -813,22 +882,32 @@ def expected_values() -> dict:
                           for r in reports.values()),
            "scored": sum(len(a) for a in accepted.values())}
 
-    X, y = features.features_and_target(w["evaluate"])
     models = {kind: estimators.train_model(w["train"], kind) for kind in ("logistic", "tree", "boosting")}
     incumbent = estimators.train_model(w["incumbent"], "boosting")
-    costs = {kind: evaluation.classification_metrics(y, m.predict_proba(X)[:, 1])["cost"]
-             for kind, m in models.items()}
+    measured = {k: pipeline.evaluate(m, w["evaluate"], absolute=False) for k, m in models.items()}
+    costs = {k: m["cost"] for k, m in measured.items()}
     champion = min(costs, key=costs.get)
-    refuse = {k: m.predict_proba(X)[:, 1] > COSTS.threshold for k, m in {**models, "incumbent": incumbent}.items()}
-    low, high = bootstrap_difference(y, refuse[champion], refuse["incumbent"])
-    X_train, y_train = features.features_and_target(w["train"])
-    out |= {"champion": champion, "champion_cost": costs[champion],
-            "incumbent_cost": evaluation.classification_metrics(
-                y, incumbent.predict_proba(X)[:, 1])["cost"],
+    on_incumbent = pipeline.evaluate(incumbent, w["evaluate"], absolute=False)
+    _, low, high = bootstrap_difference(measured[champion]["costs"], on_incumbent["costs"])
+    out |= {"champion": champion, "champion_cost": costs[champion], "incumbent_cost": on_incumbent["cost"],
             "candidate_costs": {k: v for k, v in costs.items() if k != champion},
-            "training_cost": round(evaluation.classification_metrics(
-                y_train, models[champion].predict_proba(X_train)[:, 1])["cost"], 1),
+            "training_cost": round(pipeline.evaluate(models[champion], w["train"], absolute=False)["cost"], 1),
             "interval_width": round(high - low, 1)}
+
+    cohort = cohorts.cohorts(pipeline.validate(raw), DECISION_DAY)
+    on_cohort = pipeline.evaluate(models[champion], cohort.evaluate, absolute=False)["costs"]
+    retrained = {kind: pipeline.evaluate(pipeline.train(cohort.train, kind), cohort.evaluate, absolute=False)
+                 for kind in (champion, "boosting")}
+    gate = gates.Rules()
+    out |= {"decision": "hold",
+            "retrain_difference": round(gates.paired_difference(
+                retrained[champion]["costs"], on_cohort, confidence=gate.confidence, resamples=gate.resamples,
+                seed=gate.seed).mean, 1),
+            "retrain_other_kind": round(gates.paired_difference(
+                retrained["boosting"]["costs"], on_cohort, confidence=gate.confidence, resamples=gate.resamples,
+                seed=gate.seed).mean, 1),
+            "rollback_difference": round(bootstrap_difference(
+                pipeline.evaluate(incumbent, cohort.evaluate, absolute=False)["costs"], on_cohort)[0], 1)}
 
     traffic = {m: accepted[m] for m in _months(*CANARY_MONTHS)}
     router = strategies.Router(strategies.model_predictor(incumbent), strategies.model_predictor(models[champion]))
@@ -942,6 +1021,9 @@ def planted(**changes) -> Submission:
                 half = (high - low) / 20
                 value = {**value, "interval": [step["difference"] - half, step["difference"] + half]}
             step.update(value)
+    if changes.get("11.6", {}).get("rollback") == "flipped":
+        mean, low, high = reference_submission().answer("11.6")["rollback"]
+        answers["11.6"]["rollback"] = [-mean, -high, -low]
     if "canary" in changes:
         answers["11.4"]["steps"] = _planted_canary(answers["11.4"]["steps"], changes["canary"])
     if "answer_version" in changes:

@@ -508,6 +508,14 @@ HINTS = {
    "Alert on the largest PSI across inputs, month by month; its threshold is the largest value it took in 2024 (`alerting.threshold_for_budget(..., 0)`); `alerting.detection` gives the first month over it. Which input has the largest PSI that month?"
   ]
  },
+ "11.6": {
+  "title": "Retrain, roll back or hold: decided and priced",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "On 2026-01-01, `pipeline.run(as_of='2026-01-01', data=CAPSTONE_FILE, store=submission.store, kind=champion_kind, reason=...)` retrains on the outcomes matured by then and gates the candidate against the champion; its report says what the gate decided, and why.",
+   "Price each option on the same evaluation cohort: the retrained candidate's difference is the gate's (`report.decision.difference`); for a rollback, the incumbent's costs minus the champion's (`pipeline.evaluate(..., absolute=False)['costs']`, `gates.paired_difference`)."
+  ]
+ },
  "11.7": {
   "title": "The fairness review: the gap against the policy",
   "workbook": "11_capstone.ipynb",
