@@ -142,3 +142,18 @@ def test_the_expected_values_are_what_the_data_gives():
             assert computed[key] == pytest.approx(value, rel=1e-6), key
         else:
             assert computed[key] == value, key
+
+
+def test_the_write_up_s_sections_are_chapter_10_s_system_design_steps_then_the_decisions():
+    from mlecourse.teaching import career
+
+    steps = dict(career.DESIGN_TEMPLATE)
+    assert list(capstone.DESIGN_QUESTIONS)[:len(steps)] == list(steps)
+    assert all(capstone.DESIGN_QUESTIONS[step] == question for step, question in steps.items())
+    assert capstone.DESIGN_SECTIONS[-1] == "Decisions and their price"
+
+
+def test_a_gap_rounded_as_a_report_rounds_it_is_accepted(reference):
+    gap = reference.answer("11.7")["gap"]
+    for rounded in (round(gap, 3), round(gap, 2)):
+        assert grade("11.7", capstone.planted(**{"11.7": {"gap": rounded}})).outcome == "correct", rounded

@@ -717,9 +717,9 @@ def check_fairness(answer) -> str:
         raise Wrong("the prediction log holds no decision of 2025: replay the year first (step 11.5)")
     refuse = (decisions["decision"] == "refuse").to_numpy()
     actual = fairness.refusal_gap(refuse, refuse, decisions["ethnicity"])
-    if math.isclose(gap, -actual, abs_tol=5e-4) and abs(actual) > 5e-4:
+    if abs(actual) > 5e-3 and compare.agrees(gap, -actual, rel=1e-3, places=2):
         raise Wrong("that is the majority's rate minus the minority's: the gap is minority minus majority")
-    if not math.isclose(gap, actual, abs_tol=5e-4):
+    if not compare.agrees(gap, actual, rel=1e-3, places=2):  # 0.0726 as 0.073 or 0.07, as a report rounds
         raise Wrong("that is not the gap of the decisions in the prediction log: audit the decisions the "
                     "service made in 2025, not a model's scores or another year")
     if not isinstance(meets, (bool, np.bool_)):
@@ -772,8 +772,22 @@ def check_card(answer) -> str:
 
 # --- 11.9 -------------------------------------------------------------------------------------
 
-DESIGN_SECTIONS = ("Requirements", "Data", "Features", "Model", "Serving", "Monitoring",
-                   "Fairness and compliance", "Decisions and their price")
+# The write-up's sections: chapter 10's system-design steps (teaching.career.DESIGN_TEMPLATE; a
+# test keeps them equal, and the course's machinery may not import the teaching helpers), then
+# the decisions taken.
+DESIGN_QUESTIONS = {
+    "Requirements": "What decision does the model support, for whom, how fast, and how is success measured?",
+    "Data": "Which data exist at decision time, how much, how clean, and when do labels arrive?",
+    "Features": "Which inputs are allowed, available at decision time, and computed the same way in training "
+                "and serving?",
+    "Model": "Which baseline first, which model next, validated how, against which metric?",
+    "Serving": "Batch or online, what latency and throughput, how is a new version rolled out?",
+    "Monitoring": "What is watched before labels arrive, what after, and what triggers action?",
+    "Fairness and compliance": "Which groups could be harmed, how is it measured, which rules apply?",
+    "Decisions and their price": "What did you decide (champion, rollout, retraining, the fairness finding), "
+                                 "what does each cost or save, and what would you do next?",
+}
+DESIGN_SECTIONS = tuple(DESIGN_QUESTIONS)
 MAX_WORDS = 900  # a page
 MIN_SECTION_WORDS = 25
 MIN_NUMBERS = 8
@@ -781,15 +795,10 @@ TODO = "(your text)"
 
 
 def design_template() -> str:
-    """The write-up's skeleton: chapter 10's system-design steps, then the decisions taken."""
-    from mlecourse.teaching.career import DESIGN_TEMPLATE
-
-    questions = dict(DESIGN_TEMPLATE) | {"Decisions and their price": (
-        "What did you decide (champion, rollout, retraining, the fairness finding), what does each "
-        "cost or save, and what would you do next?")}
+    """The write-up's skeleton: one heading per section, with the question it settles."""
     parts = ["# The lender's loan-default system: design and decisions\n"]
-    for section in DESIGN_SECTIONS:
-        parts.append(f"## {section}\n\n<!-- {questions[section]} -->\n{TODO}\n")
+    for section, question in DESIGN_QUESTIONS.items():
+        parts.append(f"## {section}\n\n<!-- {question} -->\n{TODO}\n")
     return "\n".join(parts)
 
 
@@ -960,6 +969,9 @@ def truths() -> list[tuple[str, str]]:
         ("11.4 canary", f"{e['canary_decision']} in {e['canary_month']}, after 5%, 25% and 50%"),
         ("11.5 change", f"{e['change_month']} on {e['change_feature']} (an alert per input fires in "
                         f"{e['per_feature_month']}, by chance)"),
+        ("11.6 decision", f"{e['decision']} on {DECISION_DAY}: the retrained candidate saves "
+                          f"{-e['retrain_difference']:.1f} per application but the gate refuses it (the age "
+                          f"groups' gap); a rollback would cost {e['rollback_difference']:.1f}"),
         ("11.7 gap", f"{e['gap']:.4f} in 2025's decisions, above the policy's {POLICY_GAP}"),
     ]
 
