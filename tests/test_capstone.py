@@ -157,3 +157,18 @@ def test_a_gap_rounded_as_a_report_rounds_it_is_accepted(reference):
     gap = reference.answer("11.7")["gap"]
     for rounded in (round(gap, 3), round(gap, 2)):
         assert grade("11.7", capstone.planted(**{"11.7": {"gap": rounded}})).outcome == "correct", rounded
+
+
+def test_a_run_started_inside_the_course_s_folders_writes_to_work(tmp_path, monkeypatch, capsys):
+    from mlecourse import paths
+
+    root = tmp_path / "course"
+    (root / "solutions").mkdir(parents=True)
+    monkeypatch.setattr(paths, "ROOT", root)
+    monkeypatch.setattr(paths, "WORK_DIR", root / "work")
+    monkeypatch.chdir(root / "solutions")
+    started = capstone.Submission.start("capstone")
+    assert started.folder == root / "work" / "capstone" and started.design.is_file()
+    assert not (root / "solutions" / "capstone").exists() and "work" in capsys.readouterr().out
+    monkeypatch.chdir(tmp_path)
+    assert capstone.Submission.start("capstone").folder == Path("capstone")  # outside the course: as asked

@@ -136,7 +136,7 @@ class Submission:
 
     @classmethod
     def start(cls, folder: str | Path = "capstone") -> "Submission":
-        folder = Path(folder)
+        folder = where(folder)
         if folder.exists() and any(folder.iterdir()):
             from datetime import datetime
             backups = folder.with_name(folder.name + ".backups")
@@ -194,6 +194,20 @@ class Submission:
         temporary.write_text(json.dumps(answers, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(temporary, path)
         print(f"Step {id}: recorded {', '.join(values)} in {path}.")
+
+
+def where(folder: str | Path) -> Path:
+    """Where a run's folder goes: as asked, unless that is inside the course's own folders
+    (``solutions/``, ``chapters/``...), which never hold outputs (MLflow refuses a store there
+    too): then in ``work/``, under the same name."""
+    from mlecourse.paths import ROOT, WORK_DIR
+
+    asked = Path(folder).resolve()
+    if ROOT in asked.parents and WORK_DIR not in (asked, *asked.parents):
+        moved = WORK_DIR / asked.name
+        print(f"The course keeps outputs out of its own folders: this run's folder is {moved}.")
+        return moved
+    return Path(folder)
 
 
 def _plain(value: Any):
