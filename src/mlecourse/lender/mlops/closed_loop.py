@@ -34,7 +34,7 @@ from mlecourse.lender import features
 from mlecourse.lender.data import validation
 from mlecourse.lender.mlops import gates, pipeline, registry, retraining, windows
 from mlecourse.lender.monitoring import alerting, drift, outcomes, predlog, replay
-from mlecourse.lender.serving import api
+from mlecourse.lender.serving import api, metrics
 
 
 class LoopError(RuntimeError):
@@ -64,7 +64,7 @@ class Loop:
         self.settings = settings or Settings()
         self.events: list[dict] = []
         self.reports: list[pipeline.Report] = []
-        self._stack = contextlib.ExitStack()
+        self.scrapes: list[dict] = []  # each service's /metrics totals, read just before it stops
         self._service: contextlib.ExitStack | None = None
         self.client: httpx.Client | None = None
         self.champion: pipeline.Champion | None = None
@@ -73,10 +73,18 @@ class Loop:
 
     # --- the service -------------------------------------------------------------------
 
+    def _stop_service(self) -> None:
+        """Scrape the running service's /metrics one last time, as Prometheus would have, then stop it."""
+        if self._service is None:
+            return
+        self.scrapes.append({"version": self.champion.card["version"],
+                             **metrics.read(self.client.get("/metrics").text)})
+        self._service.close()
+        self._service = None
+
     def deploy(self) -> str:
         """(Re)start the service from the registry's champion; returns the version it answers with."""
-        if self._service is not None:
-            self._service.close()
+        self._stop_service()
         self._service = contextlib.ExitStack()
         url = self._service.enter_context(api.serve(registry.create_app(registry.CHAMPION)))
         self.client = self._service.enter_context(httpx.Client(base_url=url, timeout=60))
@@ -100,9 +108,7 @@ class Loop:
                          for name in features.RAW_FEATURES}
 
     def close(self) -> None:
-        if self._service is not None:
-            self._service.close()
-        self._stack.close()
+        self._stop_service()
 
     # --- what the lender knows -----------------------------------------------------------
 

@@ -21,8 +21,6 @@ evaluate 2021), for a run with no date.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import pandas as pd
 
 from mlecourse.lender import features
@@ -37,10 +35,24 @@ class WindowError(ValueError):
     """The data has no window to train or evaluate on as of that date; the message says why."""
 
 
-class Windows(NamedTuple):
-    train: pd.DataFrame
-    evaluate: pd.DataFrame
-    as_of: str | None = None
+class Windows(tuple):
+    """(training window, evaluation cohort), with the date they are as of: unpacks as a pair."""
+
+    def __new__(cls, train: pd.DataFrame, evaluate: pd.DataFrame, as_of: str | None = None):
+        pair = super().__new__(cls, (train, evaluate))
+        pair.as_of = as_of
+        return pair
+
+    def __getnewargs__(self):  # pickled (by an orchestrator) with its date
+        return (self[0], self[1], self.as_of)
+
+    @property
+    def train(self) -> pd.DataFrame:
+        return self[0]
+
+    @property
+    def evaluate(self) -> pd.DataFrame:
+        return self[1]
 
     def summary(self) -> dict:
         """The windows as plain data: for a report, a run's parameters, a model card."""

@@ -124,8 +124,8 @@ DETECTORS = (
     Detector("prediction drift (mean score)", "mean_score", 0, True),
     Detector("estimated cost (CBPE)", "est_cost", 0, True),
     Detector("early delinquency rate", "early_rate", 3, False),
-    Detector("default rate", "default_rate", 12, False),
-    Detector("cost of decisions", "cost", 12, False),
+    Detector("default rate of approved loans", "approved_default_rate", 12, False),
+    Detector("cost, holdout-weighted", "weighted_cost", 12, False),
 )
 
 

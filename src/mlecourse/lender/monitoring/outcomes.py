@@ -137,3 +137,18 @@ def holdout_cost(frame: pd.DataFrame, truth: pd.Series, costs: Costs = COSTS) ->
     y = truth.reindex(holdout["application_id"]).to_numpy().astype(bool)
     extra = np.sum(y) * costs.missed_default - np.sum(~y) * costs.wrong_refusal
     return float(extra / max(len(frame), 1))
+
+
+def by_month(frame: pd.DataFrame, truth: pd.Series | None = None, costs: Costs = COSTS) -> pd.DataFrame:
+    """Per month (the ``month`` column): the approved-only and the holdout-weighted views (and the
+    truth, if given), as columns ``approved_auc``, ``weighted_cost``, ``true_default_rate``..."""
+    rows = []
+    for month, part in frame.groupby("month", sort=True):
+        row = {"month": month}
+        views_of = {"approved": approved_view(part, costs), "weighted": weighted_view(part, costs)}
+        if truth is not None:
+            views_of["true"] = true_view(part, truth, costs)
+        for name, view in views_of.items():
+            row.update({f"{name}_{k}": v for k, v in view.items() if k != "labelled"})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("month")
