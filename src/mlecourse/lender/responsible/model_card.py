@@ -1,9 +1,11 @@
 """The model card of the course's model (Mitchell et al., 2019), generated, never typed.
 
-``docs/model_card.md`` is written by this module from two sources: the
+``docs/model_card.md`` is written by this module from its sources: the
 artifact's card (:func:`mlecourse.lender.modeling.artifact.model_card`: what was
-trained, on which data, with which threshold) and the fairness audit of the
-test year (:mod:`mlecourse.lender.responsible.fairness`). A test regenerates it and
+trained, on which data, with which threshold), the fairness audit of the
+test year (:mod:`mlecourse.lender.responsible.fairness`), the review of the
+reason codes against the proxy measure (:func:`reasons.review_table`) and
+Regulation B's age test (:mod:`mlecourse.lender.responsible.age_rule`). A test regenerates it and
 fails if the committed file differs, so the document cannot drift from the
 model it describes.
 
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from mlecourse.lender import business, features
 from mlecourse.lender.modeling import artifact, estimators
-from mlecourse.lender.responsible import fairness
+from mlecourse.lender.responsible import age_rule, fairness, reasons
 from mlecourse.paths import ROOT
 
 CARD_PATH = ROOT / "docs" / "model_card.md"
@@ -49,9 +51,18 @@ def facts() -> dict:
                                         "test_cost": business.decision_cost(y, refuse)},
                                created=CREATED)
     by_group = fairness.audit(y, refuse, test["ethnicity"]).by_group
+    with threadpool_limits(1):
+        alone = age_rule.scored_down(lambda f: model.predict_proba(f)[:, 1], X)
+        floored = age_rule.scored_down(lambda f: age_rule.ElderlyFloor(model).predict_proba(f)[:, 1], X)
     return {"card": card, "by_group": by_group, "test_rows": len(test),
             "gaps": fairness.disparities(y, refuse, test["ethnicity"]),
-            "gap_interval": fairness.bootstrap_gap(y, refuse, test["ethnicity"], n_boot=1000)}
+            "gap_interval": fairness.bootstrap_gap(y, refuse, test["ethnicity"], n_boot=1000),
+            "review": reasons.review_table(fairness.proxy_strength(train, test, features.RAW_FEATURES)),
+            "age": {"elderly": len(alone), "down": int(alone["scored_down"].sum()),
+                    "worst": float(alone["excess"].max()),
+                    "flipped": int(((alone["own"] > business.COSTS.threshold)
+                                    & (alone["best_younger"] <= business.COSTS.threshold)).sum()),
+                    "served_down": int(floored["scored_down"].sum())}}
 
 
 def _group_table(by_group) -> str:
@@ -63,9 +74,16 @@ def _group_table(by_group) -> str:
     return "\n".join(rows)
 
 
+def _review_table(review) -> str:
+    rows = ["| code | input | AUC for the group, alone | why a person reviews it |", "|---|---|---:|---|"]
+    for code, r in review[review["review"]].sort_values("proxy_auc", ascending=False).iterrows():
+        rows.append(f"| {code} | `{r['input']}` | {r['proxy_auc']:.3f} | {r['why']} |")
+    return "\n".join(rows)
+
+
 def render(f: dict) -> str:
     """The card as Markdown."""
-    card, gaps, ci = f["card"], f["gaps"], f["gap_interval"]
+    card, gaps, ci, age = f["card"], f["gaps"], f["gap_interval"], f["age"]
     data, m = card["training_data"], card["metrics"]
     return f"""# Model card: {card['name']} {card['version']}
 
@@ -111,11 +129,30 @@ management, human oversight, logging and documentation like this card.
 - Equalized-odds difference: {gaps['equalized_odds_difference']:.3f} (TPR gap {gaps['tpr_gap']:.3f}, FPR gap {gaps['fpr_gap']:.3f}).
 - Known cause: the recorded `credit_score` and `interest_rate` carry the group
   (see the datasheet); the ethics chapter splits the gap into the data's and the model's.
+- A search for a less discriminatory alternative, among models that never read
+  the group (`responsible.alternatives`), is part of each retraining's review;
+  the ethics chapter runs it and reports its choice on a year it was not chosen on.
+
+## Reason codes under review
+Every refusal gives up to four reason codes (`POST /explain`). A code that cites
+an input carrying the group, or one the law restricts, is flagged on the notice
+and the refusal is reviewed by a person before it is sent:
+
+{_review_table(f['review'])}
+
+## Regulation B's age rule
+- Of the {age['elderly']:,} applicants of 62 or over in 2022, the model alone scores
+  {age['down']:,} higher than at their most favourable age under 62 (by up to
+  {age['worst']:.3f} in probability); {age['flipped']:,} of them are refused who would be approved at that age.
+- The deployed service (`service.compose`) scores an applicant of 62 or over at
+  their most favourable age (`responsible.age_rule.ElderlyFloor`): then {age['served_down']:,}
+  are scored down, and age is never among their reasons (`tests/test_age_rule.py`).
 
 ## Caveats and limits
 - Trained on funded loans only: refused applicants' outcomes were never observed.
 - Explanations (`POST /explain`) are local replacement effects; correlated
-  inputs can share or swap credit, and `region` is a proxy for the group.
+  inputs can share or swap credit, and the flagged codes above cite inputs that
+  carry the group.
 - The 2023 campaign and downturn shift the data (see the datasheet);
   the audit must be rerun on each retraining and each quarter.
 """
