@@ -140,3 +140,16 @@ def test_a_reason_citing_a_reviewed_input_is_flagged_on_the_notice():
     parts[["interest_rate", "monthly_debt"]] = [0.8, 0.5]
     codes = reasons.reason_codes(parts)
     assert [(c["code"], c["review"]) for c in codes] == [("R06", True), ("R03", False)]
+
+
+def test_replacement_contributions_in_one_call_equal_one_call_per_input(fitted, refused):
+    model = fitted[0]
+    reference = pd.Series(reasons.TYPICAL_APPROVED, dtype=object)
+    batched = explain.replacement_contributions(model, refused, reference)
+    base = explain.log_odds(model, refused)
+    for column in features.RAW_FEATURES:
+        changed = refused.copy()
+        changed[column] = reference[column]
+        if column in features.NUMERIC:
+            changed[column] = changed[column].astype("float64")
+        assert np.allclose(batched[column], base - explain.log_odds(model, changed), atol=1e-12), column

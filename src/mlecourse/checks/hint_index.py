@@ -352,30 +352,30 @@ HINTS = {
   ]
  },
  "8.2": {
-  "title": "Is the gap noise?",
+  "title": "Is the gap noise? Write the bootstrap",
   "workbook": "08_ethics.ipynb",
   "hints": [
-   "`fairness.bootstrap_gap(y, refuse, groups)` resamples applicants within each group and returns the interval's `low` and `high`.",
-   "Use the applicants of the south region only, as the exercise's cell selects them.",
-   "A gap is clear of noise when its interval does not contain 0."
+   "Split the rows by group first: `np.flatnonzero(groups == 'minority')` and the rest. Resample each group's rows with replacement, its own number of rows each time.",
+   "One resample of a group: `rng.integers(0, len(rows), size=len(rows))` picks positions; the refusal rate is the mean of `refused` at them. Do it `n_boot` times (a 2-D `size=(n_boot, len(rows))` does all at once).",
+   "The gap of each resample is the minority's rate minus the majority's; the interval is `np.quantile(gaps, [(1 - level) / 2, (1 + level) / 2])`."
   ]
  },
  "8.3": {
-  "title": "Find the proxy",
+  "title": "Find the proxy: write the measure",
   "workbook": "08_ethics.ipynb",
   "hints": [
-   "`fairness.proxy_strength(train, test, columns)` scores each column alone: the ROC AUC with which it predicts the group.",
-   "Give it the model's inputs, `features.RAW_FEATURES`: the question is what reaches the model.",
-   "Think about how the data was made: which input did the legacy pricing set, and how?"
+   "A number column scores each test applicant by its value (missing: the training median); `roc_auc_score(test_in_group, score)`.",
+   "A text column scores each applicant by their category's share of the group in the *training* rows: `pd.Series(train_in_group).groupby(train_values.to_numpy()).mean()`, then `.map` it onto the test values; a category the training rows never saw (or a missing one) gets the training rows' overall share.",
+   "An AUC of 0.3 reveals the group as well as 0.7: return `max(auc, 1 - auc)`."
   ]
  },
  "8.4": {
-  "title": "A threshold optimizer that meets a policy on hidden data",
+  "title": "Search for a less discriminatory alternative",
   "workbook": "08_ethics.ipynb",
   "hints": [
-   "Fit `ThresholdOptimizer(estimator=model, constraints=..., objective=..., prefit=True, predict_method='predict_proba')` on the validation year with `sensitive_features`.",
-   "The objective decides what the thresholds optimise: plain accuracy is cheapest when almost nobody is refused, which this lender cannot afford.",
-   "`balanced_accuracy_score` weighs the rare defaults up; try each constraint with it and look at cost and ratio on 2021."
+   "A candidate is a model class (`estimators.make_model('boosting')` or `'logistic'`), the inputs it leaves out (hold each at one value, its 2019-2020 median, in training and when deciding: `rows.assign(interest_rate=...)`), and a threshold.",
+   "Train each candidate on `train`; choose a 'cheapest' threshold on the first half of 2021 (`alternatives.cheapest_threshold(y, scores)`), and compare cost and approval gap (`business.decision_cost`, `fairness.disparities`) on the second half.",
+   "Keep the candidates that cost at most 1% more than the course model on the second half of 2021, and take the one with the smallest approval gap. Which inputs did the proxy measure flag?"
   ]
  },
  "8.5": {
@@ -394,6 +394,15 @@ HINTS = {
    "`privacy.k_anonymity(frame, ['age', 'neighbourhood'])` gives the size of the smallest group of rows that look alike.",
    "Generalise both: districts into regions (`privacy.region_of`), ages into bands (`privacy.age_band(ages, width, top)`).",
    "Few applicants are old: an open top band ('58+') merges them."
+  ]
+ },
+ "8.7": {
+  "title": "Regulation B's age test",
+  "workbook": "08_ethics.ipynb",
+  "hints": [
+   "Keep the applicants of 62 or over (`applicants['age'] >= 62`: 62 counts) and score them as they are.",
+   "Score the same applicants again at each age from 18 to 61 (`elderly.assign(age=a)`), everything else unchanged, and keep each applicant's lowest risk.",
+   "An applicant is scored down when their own risk is strictly higher than that lowest risk; return a Series of True/False on their index."
   ]
  },
  "10.1": {
