@@ -17,7 +17,7 @@ import pytest
 from mlecourse.checks import ____, ch11_capstone as capstone, grade, registry
 from mlecourse.course import capstone as grading
 from mlecourse.course import cli
-from mlecourse.paths import EXERCISES_DIR
+from mlecourse.paths import EXERCISES_DIR, ROOT
 
 STEPS = {id: ex for id, ex in registry().items() if ex.workbook == capstone.WORKBOOK}
 PLANTED = [(id, index) for id, ex in STEPS.items() for index in range(len(ex.mistakes))]
@@ -172,3 +172,20 @@ def test_a_run_started_inside_the_course_s_folders_writes_to_work(tmp_path, monk
     assert not (root / "solutions" / "capstone").exists() and "work" in capsys.readouterr().out
     monkeypatch.chdir(tmp_path)
     assert capstone.Submission.start("capstone").folder == Path("capstone")  # outside the course: as asked
+
+
+def test_the_instructor_notes_render_the_truths_and_the_rubric_from_the_checks():
+    from docutils.core import publish_doctree
+    from docutils.parsers.rst import directives
+
+    from mlecourse.course import sphinx_ext
+
+    directives.register_directive("capstone-truths", sphinx_ext.CapstoneTruths)
+    directives.register_directive("capstone-rubric", sphinx_ext.CapstoneRubric)
+    text = " ".join(publish_doctree(".. capstone-truths::\n\n.. capstone-rubric::\n", settings_overrides={
+        "report_level": 5, "halt_level": 2}).astext().split())
+    assert all(" ".join(value.split()) in text for _, value in capstone.truths())
+    assert all(name in text for name, _, _ in capstone.RUBRIC)
+    assert f"{sum(marks for _, marks, _ in capstone.RUBRIC)} marks in all" in text
+    notes = (ROOT / "instructors" / "11_capstone.md").read_text()
+    assert "{capstone-truths}" in notes and "{capstone-rubric}" in notes
