@@ -118,6 +118,10 @@ def test_a_new_run_keeps_the_previous_one_aside(tmp_path, capsys):
     [kept] = (tmp_path / "capstone.backups").iterdir()
     assert json.loads((kept / "answers.json").read_text()) == {"11.1": {"quarantined": 3}}
     assert "kept in" in capsys.readouterr().out
+    second.design.write_text("# My design\n\nWritten by hand.\n")
+    third = capstone.Submission.start(tmp_path / "capstone")
+    assert third.design.read_text() == "# My design\n\nWritten by hand.\n"  # a write-up is never left behind
+    assert "write-up came along" in capsys.readouterr().out
 
 
 def test_a_placeholder_records_nothing_and_a_value_is_written_as_json(tmp_path):

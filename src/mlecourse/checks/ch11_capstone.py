@@ -136,17 +136,23 @@ class Submission:
 
     @classmethod
     def start(cls, folder: str | Path = "capstone") -> "Submission":
-        folder = where(folder)
+        folder, written = where(folder), None
         if folder.exists() and any(folder.iterdir()):
             from datetime import datetime
             backups = folder.with_name(folder.name + ".backups")
             backups.mkdir(exist_ok=True)
             kept = backups / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             shutil.move(str(folder), str(kept))
-            print(f"Your previous run is kept in {kept}; this run starts in an empty {folder}/.")
+            print(f"Your previous run is kept in {kept} (delete {backups.name}/ once you no longer need "
+                  f"it); this run starts in an empty {folder}/.")
+            old = kept / DESIGN
+            if old.is_file() and old.read_text(encoding="utf-8") != design_template():
+                written = old.read_text(encoding="utf-8")  # the write-up is written by hand: it comes along
         folder.mkdir(parents=True, exist_ok=True)
         submission = cls(folder)
-        submission.design.write_text(design_template(), encoding="utf-8")
+        submission.design.write_text(written or design_template(), encoding="utf-8")
+        if written:
+            print(f"Your write-up came along: {submission.design}.")
         return submission
 
     @property
