@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test test-fast exercises lab doctor bench bench-hint bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale llm-eval
+.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test test-fast exercises lab capstone-check doctor bench bench-hint bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale llm-eval
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -128,6 +128,9 @@ lab: $(STAMP)  ## open JupyterLab on your own copies of the workbooks (in work/)
 progress: $(STAMP)  ## which exercises in work/ are correct, not attempted, incorrect
 	$(BIN)/mlecourse progress $(CHAPTER)
 
+capstone-check: $(STAMP)  ## grade the capstone's folder (work/capstone, or FOLDER=...) without changing it
+	$(BIN)/mlecourse capstone check $(FOLDER)
+
 reset: $(STAMP)  ## restore workbook CHAPTER=NN from exercises/, saving yours in work/backups/
 	@test -n "$(CHAPTER)" || { echo "error: say which workbook, e.g. 'make reset CHAPTER=3'"; exit 2; }
 	$(BIN)/mlecourse reset $(CHAPTER)
@@ -146,7 +149,7 @@ bundle: $(STAMP)  ## write the attendee bundle for a workshop without network (i
 # `make bench chapters/05_deployment.ipynb`: the notebook is an argument, not a target to make.
 BENCHED := $(filter %.ipynb,$(MAKECMDGOALS))
 ifneq ($(filter bench,$(MAKECMDGOALS)),)
-.PHONY: $(BENCHED)
+.PHONY: help setup bundle-test-wheels slides pages book book-nosolutions test test-fast exercises lab capstone-check doctor bench bench-hint bench-book bench-service model serve alerts clean site-shots site-offline browser-tools model-card progress reset bundle pipeline mlflow-ui bench-scale llm-eval
 $(BENCHED): ; @:
 endif
 
@@ -179,8 +182,8 @@ model-card: $(STAMP)  ## regenerate docs/model_card.md from the model and its fa
 	$(BIN)/python -m mlecourse.lender.responsible.model_card
 
 REASON ?= manual
-pipeline: $(STAMP)  ## validate, train, evaluate, gate, register, promote (Dagster; store in work/mlflow)
-	$(BIN)/python -m mlecourse.lender.mlops.orchestration --reason "$(REASON)"
+pipeline: $(STAMP)  ## validate, train, evaluate, gate, register, promote, as of today or AS_OF=YYYY-MM-DD (Dagster; store in work/mlflow)
+	$(BIN)/python -m mlecourse.lender.mlops.orchestration --reason "$(REASON)" $(if $(AS_OF),--as-of "$(AS_OF)")
 
 mlflow-ui: $(STAMP)  ## the MLflow UI over work/mlflow on http://127.0.0.1:5000 (starts in 30-65 s)
 	@mkdir -p work/mlflow

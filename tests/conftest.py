@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 # edit-test loop: every unit test, in under two minutes) leaves them out.
 SLOW_FILES = {"test_site_browser.py", "test_bundle.py", "test_book.py", "test_mlflow_ui.py",
               "test_setup_recovery.py", "test_workshop_build.py", "test_make.py", "test_execute.py",
-              "test_cli.py", "test_slides.py", "test_live_coding.py"}
+              "test_cli.py", "test_slides.py", "test_live_coding.py", "test_capstone.py"}
 
 
 def pytest_collection_modifyitems(items):

@@ -23,6 +23,9 @@ def test_dask_and_pandas_agree(course_model, loan_windows):
     local = batch_scoring.score_pandas(course_model, base, 6_000, 2_000)
     with batch_scoring.local_cluster() as client:
         distributed = batch_scoring.score_dask(client, course_model, base, 6_000, 2_000)
+        table, warm = batch_scoring.warmed_benchmark(client, course_model, base, [4_000], 2_000)
+    assert set(table["engine"]) == {"pandas", "dask"} and (table["rows"] == 4_000).all()
+    assert set(warm) == {"imports", "first job"} and all(v > 0 for v in warm.values())
     assert distributed["rows"] == local["rows"] == 6_000
     assert distributed["mean_score"] == pytest.approx(local["mean_score"], rel=1e-12)
     assert distributed["refusal_rate"] == local["refusal_rate"]

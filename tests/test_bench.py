@@ -19,10 +19,10 @@ def test_calibrate_measures_this_machine():
 
 
 def test_a_notebook_or_cell_over_budget_is_flagged_and_a_failure_named():
-    cal = calibration.Calibration(0.1, 0.1, (0, 0, 0), 2, "x")  # a unit of 0.2 s
-    fine = execute.Run("chapters/a.ipynb", wall=54.0, cpu=50.0, cells=[(2, 1.0), (5, 9.0)])  # 270 and 45 units
-    slow_cell = execute.Run("chapters/b.ipynb", wall=20.0, cpu=15.0, cells=[(3, 9.2)])  # 46 units
-    slow = execute.Run("chapters/c.ipynb", wall=54.2, cpu=40.0, cells=[(3, 2.0)])  # 271 units
+    cal = calibration.Calibration(0.05, 0.05, (0, 0, 0), 2, "x")  # a unit of 0.1 s: 270 units are 27 s
+    fine = execute.Run("chapters/a.ipynb", wall=20.0, cpu=15.0, cells=[(2, 1.0), (5, 4.4)])
+    slow_cell = execute.Run("chapters/b.ipynb", wall=20.0, cpu=15.0, cells=[(3, 4.6)])
+    slow = execute.Run("chapters/c.ipynb", wall=27.5, cpu=25.0, cells=[(3, 2.0)])
     failed = execute.Run("chapters/d.ipynb", wall=1.0, error="boom")
     assert bench.row(fine, cal) == (bench.row(fine, cal)[0], False)
     assert "OVER BUDGET" not in bench.row(fine, cal)[0] and " 5 " in bench.row(fine, cal)[0]
@@ -31,11 +31,16 @@ def test_a_notebook_or_cell_over_budget_is_flagged_and_a_failure_named():
     assert "FAILED" in bench.row(failed, cal)[0]
 
 
-def test_the_capstones_solution_alone_has_twice_the_budget():
-    cal = calibration.Calibration(0.1, 0.1, (0, 0, 0), 2, "x")
-    assert not bench.row(execute.Run("solutions/11_capstone.ipynb", wall=108.0, cpu=90.0, cells=[(1, 2.0)]), cal)[1]
-    assert bench.row(execute.Run("solutions/11_capstone.ipynb", wall=108.2, cpu=90.0, cells=[(1, 2.0)]), cal)[1]
-    assert bench.row(execute.Run("chapters/11_capstone.ipynb", wall=60.0, cpu=50.0, cells=[(1, 2.0)]), cal)[1]
+def test_only_the_capstone_s_solution_has_a_budget_of_its_own():
+    assert bench.NOTEBOOK_UNITS_FOR == {"solutions/11_capstone.ipynb": 2 * bench.NOTEBOOK_UNITS}
+    assert bench.notebook_budget("exercises/11_capstone.ipynb") == bench.NOTEBOOK_UNITS
+    assert bench.notebook_budget("chapters/11_capstone.ipynb") == bench.NOTEBOOK_UNITS
+    cal = calibration.Calibration(0.05, 0.05, (0, 0, 0), 2, "x")
+    capstone = execute.Run("solutions/11_capstone.ipynb", wall=50.0, cpu=40.0, cells=[(3, 4.0)])
+    assert not bench.row(capstone, cal)[1]  # 500 units: within its 540
+    assert bench.row(execute.Run("solutions/04_model_development.ipynb", wall=50.0, cpu=40.0,
+                                 cells=[(3, 4.0)]), cal)[1]  # 500 units: over any other's 270
+    assert bench.row(execute.Run("solutions/11_capstone.ipynb", wall=55.0, cpu=40.0, cells=[(3, 4.0)]), cal)[1]
 
 
 def test_an_unknown_notebook_gets_one_line_saying_what_to_give():

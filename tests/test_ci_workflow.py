@@ -30,6 +30,19 @@ def test_the_workflow_tests_then_runs_the_pipeline():
     assert ".ci/run" in " ".join(step.get("run", "") for step in flow["jobs"]["test"]["steps"])
 
 
+def test_the_scheduled_pipeline_restores_the_registry_before_it_runs():
+    flow = yaml.safe_load(WORKFLOW.read_text())
+    steps = flow["jobs"]["pipeline"]["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    restore = steps[uses.index("actions/cache")]
+    assert restore["with"]["path"] == "work/mlflow" and "github.run_id" in restore["with"]["key"]
+    assert restore["with"]["key"].startswith(restore["with"]["restore-keys"])
+    runs = [i for i, step in enumerate(steps) if "make pipeline" in step.get("run", "")]
+    assert len(runs) == 2 and uses.index("actions/cache") < runs[0]
+    assert "AS_OF=none" in steps[runs[0]]["run"] and "AS_OF" not in steps[runs[1]]["run"]
+    assert "schedule" in flow[True] and flow["jobs"]["pipeline"]["if"] == "github.event_name != 'pull_request'"
+
+
 def test_the_pages_job_publishes_the_folder_make_pages_builds():
     from mlecourse.course import pages
 

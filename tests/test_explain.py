@@ -112,3 +112,38 @@ def test_explain_and_predict_agree_when_fields_are_missing(client, refused):
     predicted = client.post("/predict", json=body).json()["predictions"][0]
     assert explained["probability_of_default"] == pytest.approx(predicted["probability_of_default"])
     assert explained["decision"] == predicted["decision"]
+
+
+def test_every_input_that_reveals_the_group_is_reviewed_before_its_reason_is_given(fitted):
+    from mlecourse.lender.responsible import fairness
+    from mlecourse.lender.data.loading import load_loans
+
+    _model, train, test = fitted
+    proxies = fairness.proxy_strength(train, test, features.RAW_FEATURES)
+    table = reasons.review_table(proxies)
+    flagged = set(table.loc[table["review"], "input"])
+    assert set(proxies[proxies >= reasons.PROXY_FLAG_AUC].index) <= flagged
+    assert {"interest_rate", "credit_score", "region", "age"} <= flagged
+    assert table.loc["R06", "review"] and "legacy price" in table.loc["R06", "why"]
+    with pytest.raises(ValueError, match="monthly_debt predict"):
+        reasons.review_table(pd.Series({"monthly_debt": 0.7}))
+
+
+def test_a_reason_citing_a_reviewed_input_is_flagged_on_the_notice():
+    parts = pd.Series(0.0, index=list(reasons.REASONS))
+    parts[["interest_rate", "monthly_debt"]] = [0.8, 0.5]
+    codes = reasons.reason_codes(parts)
+    assert [(c["code"], c["review"]) for c in codes] == [("R06", True), ("R03", False)]
+
+
+def test_replacement_contributions_in_one_call_equal_one_call_per_input(fitted, refused):
+    model = fitted[0]
+    reference = pd.Series(reasons.TYPICAL_APPROVED, dtype=object)
+    batched = explain.replacement_contributions(model, refused, reference)
+    base = explain.log_odds(model, refused)
+    for column in features.RAW_FEATURES:
+        changed = refused.copy()
+        changed[column] = reference[column]
+        if column in features.NUMERIC:
+            changed[column] = changed[column].astype("float64")
+        assert np.allclose(batched[column], base - explain.log_odds(model, changed), atol=1e-12), column

@@ -562,3 +562,13 @@ def test_micro_batching_gives_predict_proba_on_the_whole_test_year(model, data):
         batcher.close()
     assert len(got) == len(test) and batcher.calls < len(parts) / 5  # they were batched
     assert np.max(np.abs(got - expected)) <= 1e-12
+
+
+def test_a_batch_larger_than_the_burst_is_charged_in_full():
+    now = [0.0]
+    limiter = auth.RateLimiter(rate=1, burst=10, clock=lambda: now[0])
+    assert limiter.take("a", 1000) == 0  # a full bucket lets one big batch through ...
+    now[0] = 10.0
+    assert limiter.take("a", 1) == pytest.approx(981)  # ... and owes the rest: -990 + 10 s x 1 a second
+    now[0] = 1001.0
+    assert limiter.take("a", 1) == 0

@@ -61,3 +61,14 @@ def test_true_records_undo_the_penalty_for_the_minority_only():
 def test_unknown_constraint_is_named():
     with pytest.raises(PolicyError, match="unknown constraint 'parity'"):
         mitigation.fit_exponentiated_gradient(pd.DataFrame(), constraint="parity")
+
+
+def test_the_unconstrained_twin_fits_the_same_learner_on_the_same_rows(tiny_frame):
+    from mlecourse.lender.modeling import estimators
+
+    rows = mitigation.same_rows(tiny_frame, 2000, seed=3)
+    assert rows.index.equals(mitigation.same_rows(tiny_frame, 2000, seed=3).index) and len(rows) == 2000
+    twin = mitigation.fit_unconstrained(tiny_frame, rows=2000, seed=3)
+    direct = estimators.train_model(rows, "logistic")
+    assert np.allclose(twin[-1].coef_, direct[-1].coef_)
+    assert type(twin[-1]).__name__ == "LogisticRegression"

@@ -93,3 +93,13 @@ def test_scores_are_probabilities(course_model, sample):
     X, _ = features.features_and_target(sample)
     scores = course_model.predict_proba(X)[:, 1]
     assert np.isfinite(scores).all() and ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_the_textbook_applicants_are_in_the_data_s_units(loan_windows):
+    low, high = features.OFFERED_RATES
+    data = loan_windows[0]["interest_rate"]
+    for case in (behaviour.STRONG, behaviour.WEAK):
+        assert behaviour.check_units(case) is case
+        assert low <= case["interest_rate"] <= high and data.min() <= case["interest_rate"] <= data.max()
+    with pytest.raises(ValueError, match="fraction instead of a percent"):
+        behaviour.check_units({**behaviour.STRONG, "interest_rate": 0.08})

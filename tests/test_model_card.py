@@ -13,3 +13,9 @@ def test_card_states_its_audit_and_its_datasheet():
     text = model_card.CARD_PATH.read_text(encoding="utf-8")
     for must in ("## Intended use", "## Fairness audit", "four-fifths", "data/README.md", "Annex III"):
         assert must in text
+
+
+def test_card_states_the_reason_review_and_the_age_rule():
+    text = model_card.CARD_PATH.read_text(encoding="utf-8")
+    assert "## Reason codes under review" in text and "| R06 | `interest_rate` |" in text
+    assert "## Regulation B's age rule" in text and "ElderlyFloor`): then 0\n  are scored down" in text

@@ -148,6 +148,12 @@ def test_schedule_keeps_each_day_within_hours_with_a_lunch():
         assert len(sessions) == 1 or end <= datetime.strptime("17:30", "%H:%M"), today
         if end > datetime.strptime("13:30", "%H:%M"):
             assert [r["session"] for r in today].count("Lunch") == 1, today
+    # a longer day holds the course in fewer days (the whole course no longer fits in one, and need not:
+    # the capstone's take-home alone is about eight hours); every chapter's teaching and in-room
+    # exercises do fit a long enough day
+    assert plan.schedule(start="00:00", day_end="23:59")[-1]["day"] < rows[-1]["day"]
+    room = {c.path.stem: c.in_room for c in plan.chapters()}
+    assert plan.schedule(start="00:00", day_end="23:59", room=room)[-1]["day"] == 1
 
 
 def test_a_downloaded_notebook_runs_from_any_folder(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mlecourse.lender.mlops import gates, orchestration, pipeline, registry, tracking
@@ -100,9 +101,10 @@ def test_the_command_line_reports_a_stopped_run_in_one_line(capsys, store):
 
 
 def test_gate_rules_reach_the_run(store):
-    strict = gates.Rules(max_parity_gap=0.0)
+    pipeline.run(reason="a champion", store=store, kind="logistic")  # already there if run in order
+    strict = gates.Rules(max_auc_drop=-0.01)  # the candidate must rank better by 0.01
     report = pipeline.run(reason="strict", store=store, kind="logistic", rules=strict)
-    assert not report.decision.promote and "gap" in str(report.decision)
+    assert not report.decision.promote and "more than -0.01 below" in str(report.decision)
 
 
 def test_make_pipeline_runs_each_step_as_a_dagster_asset(tmp_path):
@@ -113,14 +115,14 @@ def test_make_pipeline_runs_each_step_as_a_dagster_asset(tmp_path):
     report = orchestration.materialise(reason="dagster test", store=tmp_path, kind="logistic")
     assert report.reason == "dagster test" and report.decision.promote
     assert registry.aliases()["champion"] == report.version
-    assert [line.split(":")[0] for line in report.steps[:5]] == ["validate", "labels", "train", "evaluate",
-                                                                 "gate"]
+    assert [line.split(":")[0] for line in report.steps[:6]] == ["validate", "windows", "labels", "train",
+                                                                 "evaluate", "gate"]
 
 
 def test_two_pipelines_started_together_register_one_version(tmp_path):
     """Two real processes on one fresh store: one registers, the other finds it registered."""
     command = [sys.executable, "-m", "mlecourse.lender.mlops.orchestration", "--plain", "--kind", "logistic",
-               "--store", str(tmp_path)]
+               "--store", str(tmp_path), "--as-of", "none"]
     runs = [subprocess.Popen([*command, "--reason", f"run {n}"], cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for n in (1, 2)]
     outcomes = [(run.wait(timeout=600), *run.communicate()) for run in runs]
@@ -154,3 +156,64 @@ def test_a_broken_store_stops_in_one_line(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert out.count("\n") == 1 and "Traceback" not in err, out + err
     assert str(tmp_path / tracking.STORE_FILE) in out and "restore it from a backup" in out
+
+
+@pytest.fixture(scope="module")
+def loans_copy(tmp_path_factory):
+    """Another loans file with its checksum, as a second data set would come."""
+    folder = tmp_path_factory.mktemp("another-data")
+    for name in (LOANS_FILE, "SHA256SUMS"):
+        shutil.copy(DATA_DIR / name, folder / name)
+    return folder / LOANS_FILE
+
+
+DAYS = ("2023-06-30", "2023-12-31", "2024-06-30", "2024-12-31")
+
+
+def test_runs_as_of_successive_dates_train_on_new_windows_and_meet_a_champion(tmp_path, loans_copy):
+    first = pipeline.run(reason="the first model", store=tmp_path, kind="logistic", data=loans_copy)
+    assert first.decision.promote and first.windows["as_of"] == "fixed split"
+    reports = [pipeline.run(reason=f"as of {day}", store=tmp_path, kind="logistic", data=loans_copy, as_of=day)
+               for day in DAYS]
+    trained_on = {(r.windows["train_first"], r.windows["train_last"]) for r in reports}
+    assert len(trained_on) == len(DAYS), trained_on
+    for report, day in zip(reports, DAYS):
+        assert report.windows["as_of"] == day
+        assert report.windows["train_last"] < report.windows["evaluate_first"] <= report.windows["evaluate_last"]
+        assert pd.Timestamp(report.windows["evaluate_last"]) + pd.DateOffset(months=12) <= pd.Timestamp(day)
+        assert "labels: the champion (version" in str(report) and report.decision.difference is not None
+    champion = registry.load_checked(registry.CHAMPION)[1]
+    assert champion["evaluation"]["first"] in {r.windows["evaluate_first"] for r in [first, *reports]}
+
+
+def test_a_run_with_no_newer_cohort_than_the_champion_has_nothing_to_judge(tmp_path, capsys):
+    pipeline.run(reason="first", store=tmp_path, kind="logistic")  # judged on 2021
+    with pytest.raises(pipeline.NothingNew, match="nothing new to judge on"):
+        pipeline.run(reason="too soon", store=tmp_path, kind="logistic", as_of="2022-12-31")  # 2021 H2
+    code = orchestration.main(["--plain", "--store", str(tmp_path), "--kind", "logistic",
+                               "--as-of", "2022-12-31", "--train-months", "24"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("pipeline: nothing new") and out.count("\n") == 1
+
+
+def test_a_run_before_any_outcome_matured_stops_in_one_line(tmp_path):
+    with pytest.raises(pipeline.PipelineError, match="no outcome had matured by 2019-06-30"):
+        pipeline.run(reason="too early", store=tmp_path, kind="logistic", as_of="2019-06-30")
+    with pytest.raises(pipeline.PipelineError, match="as_of must be a date"):
+        pipeline.run(reason="typo", store=tmp_path, as_of="last tuesday")
+
+
+def test_evaluation_weighs_each_row_by_its_inverse_propensity():
+    from mlecourse.lender import features
+    loans = pipeline.validate(load_loans())
+    window = loans[loans["application_date"].dt.year == 2021].head(3000)
+    model = pipeline.train(loans[loans["application_date"] < "2021-01-01"], "logistic")
+    plain = pipeline.evaluate(model, window, absolute=False)
+    rare = window.assign(propensity=np.where(np.arange(len(window)) < 100, 0.05, 1.0))
+    weighted = pipeline.evaluate(model, rare, absolute=False)
+    assert weighted["weights"][:100].tolist() == [20.0] * 100
+    assert weighted["cost"] == pytest.approx(np.average(plain["costs"], weights=weighted["weights"]))
+    assert "costs" not in pipeline.scalars(weighted) and "cost" in pipeline.scalars(weighted)
+    with pytest.raises(pipeline.PipelineError, match="propensity 0"):
+        pipeline.evaluate(model, window.assign(propensity=0.0), absolute=False)
+    assert features.TARGET in window

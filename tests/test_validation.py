@@ -137,6 +137,23 @@ def test_duplicates_are_quarantined_once():
     assert len(report.quarantined) == 1 and len(report.accepted) == 20
 
 
+def test_a_request_stored_twice_under_a_new_id_is_quarantined_once():
+    """A client retried a request that timed out; the intake stored the retry with a new id."""
+    batch = good_rows(20)
+    retry = batch.iloc[[3]].assign(application_id="A9999999")
+    report = validate_batch(pd.concat([batch, retry]), policy=Policy(max_quarantined_share=0.5))
+    assert len(report.quarantined) == 1 and report.quarantined["application_id"].item() == "A9999999"
+    [problem] = report.problems.itertuples()
+    assert problem.check == "duplicate of an earlier row under another id" and problem.column == "application_id"
+    # a real second application (another day) is not a retry
+    later = retry.assign(application_date=retry["application_date"] + pd.Timedelta(days=1))
+    assert not validate_batch(pd.concat([batch, later])).quarantined.size
+    # without an id column, only exact duplicates are
+    no_ids = pd.concat([batch, batch.iloc[[3]]]).drop(columns=["application_id"])
+    assert validate_batch(no_ids, policy=Policy(max_quarantined_share=0.5)).problems["check"].tolist() == \
+        ["duplicate of an earlier row"]
+
+
 def test_structural_problems_are_reported_not_raised():
     batch = good_rows(30)
     for broken, phrase in [(batch.drop(columns=["age", "channel"]), "missing"),

@@ -124,3 +124,35 @@ def test_the_extension_drops_checked_solutions_and_keeps_open_rubrics_plain():
     assert not list(tree.findall(solution_node))
     assert "duplicated" not in tree.astext() and "What a good answer covers" in tree.astext()
     assert "Solution to" not in tree.astext()
+
+
+# --- the capstone: its truths are for the instructor notes only ----------------------------
+
+def test_a_capstone_truth_on_a_page_is_found_and_the_notes_that_state_them_are_replaced(tmp_path):
+    from mlecourse.checks import ch11_capstone
+
+    html = tmp_path / "html"
+    (html / "instructors").mkdir(parents=True)
+    truths = sorted(ch11_capstone.leak_strings())
+    notes = html / "instructors" / "11_capstone.html"
+    notes.write_text("<html><body><article><section><table>" + "".join(
+        f"<tr><td>{truth}</td></tr>" for truth in truths) + "</table></section></article></body></html>")
+    (html / "searchindex.js").write_text("Search.setIndex(" + json.dumps({"x": truths[0]}) + ")")
+    found = workshop_build.leaks(html)
+    assert {line.split(":")[0] for line in found} == {"instructors/11_capstone.html", "searchindex.js"}
+    (html / "searchindex.js").write_text("Search.setIndex({})")
+    workshop_build.finish(html)
+    assert workshop_build.leaks(html) == []
+
+
+@pytest.mark.parametrize("path", ["chapters/11_capstone.ipynb", "exercises/11_capstone.ipynb", "intro.md",
+                                  "data/capstone/README.md", "instructors/live/11_capstone.yml"])
+def test_no_page_a_learner_reads_states_a_capstone_truth(path):
+    from mlecourse.checks import ch11_capstone
+    from mlecourse.paths import ROOT
+
+    text = (ROOT / path).read_text()
+    told = [truth for truth in ch11_capstone.leak_strings() if truth in text]
+    assert not told, f"{path} gives the capstone away: {told}"
+    partner = ch11_capstone.spec_dates()
+    assert not [date for date in partner if date in text], f"{path} names a date of the capstone's events"

@@ -44,6 +44,9 @@ class Exercise:
     equivalent: dict[str, str] = field(default_factory=dict)
     # Hand-made mutants the operators cannot make: (make the wrong answer, what it does)
     mutants: list[tuple[Callable[[], Any], str]] = field(default_factory=list)
+    # True when the answer is a folder of outputs (the capstone's Submission), graded from
+    # what it holds: its reference is a run of the solution, which its own tests make once.
+    submission: bool = False
 
 
 _REGISTRY: dict[str, Exercise] = {}
@@ -54,7 +57,7 @@ def exercise(id: str, title: str, *, hints: list[str], reference: Callable[[], A
              mistakes: list[tuple[Callable[[], Any], str]], workbook: str,
              rounded: list[Callable[[], Any]] | None = None, mutate: Callable | None = None,
              mutate_call: bool = False, equivalent: dict[str, str] | None = None,
-             mutants: list[tuple[Callable[[], Any], str]] | None = None):
+             mutants: list[tuple[Callable[[], Any], str]] | None = None, submission: bool = False):
     """Declare the checker of exercise ``id`` (a decorator).
 
     ``rounded``: answers rounded as a person would round them, which must pass.
@@ -62,13 +65,14 @@ def exercise(id: str, title: str, *, hints: list[str], reference: Callable[[], A
     the suite makes and expects rejected (``mutate_call=True`` if the answer is
     what it returns); ``equivalent`` names, with a reason, the mutants that
     behave exactly as the reference on valid input; ``mutants`` adds hand-made ones.
+    ``submission``: the answer is a folder of outputs (see ``ch11_capstone.Submission``).
     """
     def register(checker: Callable[[Any], str | None]):
         if id in _REGISTRY:
             raise ValueError(f"exercise {id} is declared twice")
         _REGISTRY[id] = Exercise(id, title, checker, hints, reference, mistakes, workbook,
                                  list(rounded or []), mutate, mutate_call,
-                                 dict(equivalent or {}), list(mutants or []))
+                                 dict(equivalent or {}), list(mutants or []), submission)
         return checker
     return register
 

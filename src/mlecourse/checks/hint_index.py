@@ -258,39 +258,39 @@ HINTS = {
   ]
  },
  "6.2": {
-  "title": "Which features drift in January 2023?",
+  "title": "A drift detector with a false-alarm budget",
   "workbook": "06_monitoring.ipynb",
   "hints": [
-   "`month_psi()` gives one PSI per feature for January 2023.",
-   "Keep the features whose PSI is strictly greater than 0.1.",
-   "Return their names as a list (the order does not matter)."
+   "The threshold comes from the quiet months only: sort their values from the largest down; with a budget of b, at most b of them may be strictly above it.",
+   "So the threshold is the value at position `budget` of that sorted list (position 0 is the largest).",
+   "Then return, in the series' order, the months that are not quiet and whose value is strictly greater than the threshold."
   ]
  },
  "6.3": {
-  "title": "A threshold for a false-alarm budget",
+  "title": "False alarms on months that did not set the threshold",
   "workbook": "06_monitoring.ipynb",
   "hints": [
-   "The budget is 2 false alarms over these quiet months: at most 2 months may be strictly above the threshold.",
-   "Sort the values from the largest down.",
-   "The threshold is the value with exactly 2 values above it: the 3rd largest."
+   "A threshold set on all the quiet months leaves exactly the budget above it: that is arithmetic, not a measurement.",
+   "For each quiet month: drop it (`values.drop(month)`), set the threshold on the others as in 6.2, and ask whether the month left out is strictly above it.",
+   "Count the months that ring; divided by the number of months, it is a false-alarm rate measured out of sample."
   ]
  },
  "6.4": {
   "title": "Find the incident in the log",
   "workbook": "06_monitoring.ipynb",
   "hints": [
-   "The log's `inputs` column holds each request as JSON: `json.loads` it.",
+   "The log's `inputs` column holds each request as JSON: `json.loads` it. A field left out of a request is absent from its JSON: read it with `.get(\"annual_income\")`.",
    "Compute the median `annual_income` of each month.",
    "One month's median is off by a factor no economy produces. Give it as 'YYYY-MM'."
   ]
  },
  "6.5": {
-  "title": "What was knowable on 30 September 2023?",
+  "title": "What the lender knew on a day",
   "workbook": "06_monitoring.ipynb",
   "hints": [
-   "An outcome is known on its `outcome_known_date` (table `outcomes`), not on the day the loan was scored.",
-   "Join `predictions` and `outcomes` on `application_id`.",
-   "Count the rows whose outcome_known_date is on or before '2023-09-30' (on the day counts)."
+   "An outcome is known on its `outcome_known_date` (table `outcomes`), not on the day the loan was scored; a refused application has no outcome at all.",
+   "Join `predictions` and `outcomes` on `application_id` and count the rows whose `outcome_known_date` is on or before the day (the dates are text 'YYYY-MM-DD', which compares as dates do).",
+   "`conn.execute(query, (day,)).fetchone()[0]` runs a query with the day as a parameter."
   ]
  },
  "6.6": {
@@ -300,6 +300,15 @@ HINTS = {
    "Each retraining costs REVIEW_COST (validation, review, deployment) on top of the decisions' cost.",
    "total = total_cost + retrainings * REVIEW_COST, for each policy.",
    "Return a Series indexed by policy, like `policy_costs()`'s index."
+  ]
+ },
+ "6.7": {
+  "title": "The cost a lender can see, and the cost it estimates",
+  "workbook": "06_monitoring.ipynb",
+  "hints": [
+   "Keep the loans whose outcome is known (`defaulted` not missing): the approved ones and the holdout's.",
+   "Each one's cost: a refused loan that would have been repaid costs 1,000, an approved loan that defaults 5,000, anything else 0.",
+   "Weigh each by 1 / propensity and take the weighted mean: sum(w * cost) / sum(w)."
   ]
  },
  "7.1": {
@@ -352,30 +361,30 @@ HINTS = {
   ]
  },
  "8.2": {
-  "title": "Is the gap noise?",
+  "title": "Is the gap noise? Write the bootstrap",
   "workbook": "08_ethics.ipynb",
   "hints": [
-   "`fairness.bootstrap_gap(y, refuse, groups)` resamples applicants within each group and returns the interval's `low` and `high`.",
-   "Use the applicants of the south region only, as the exercise's cell selects them.",
-   "A gap is clear of noise when its interval does not contain 0."
+   "Split the rows by group first: `np.flatnonzero(groups == 'minority')` and the rest. Resample each group's rows with replacement, its own number of rows each time.",
+   "One resample of a group: `rng.integers(0, len(rows), size=len(rows))` picks positions; the refusal rate is the mean of `refused` at them. Do it `n_boot` times (a 2-D `size=(n_boot, len(rows))` does all at once).",
+   "The gap of each resample is the minority's rate minus the majority's; the interval is `np.quantile(gaps, [(1 - level) / 2, (1 + level) / 2])`."
   ]
  },
  "8.3": {
-  "title": "Find the proxy",
+  "title": "Find the proxy: write the measure",
   "workbook": "08_ethics.ipynb",
   "hints": [
-   "`fairness.proxy_strength(train, test, columns)` scores each column alone: the ROC AUC with which it predicts the group.",
-   "Give it the model's inputs, `features.RAW_FEATURES`: the question is what reaches the model.",
-   "Think about how the data was made: which input did the legacy pricing set, and how?"
+   "A number column scores each test applicant by its value (missing: the training median); `roc_auc_score(test_in_group, score)`.",
+   "A text column scores each applicant by their category's share of the group in the *training* rows: `pd.Series(train_in_group).groupby(train_values.to_numpy()).mean()`, then `.map` it onto the test values; a category the training rows never saw (or a missing one) gets the training rows' overall share.",
+   "An AUC of 0.3 reveals the group as well as 0.7: return `max(auc, 1 - auc)`."
   ]
  },
  "8.4": {
-  "title": "A threshold optimizer that meets a policy on hidden data",
+  "title": "Search for a less discriminatory alternative",
   "workbook": "08_ethics.ipynb",
   "hints": [
-   "Fit `ThresholdOptimizer(estimator=model, constraints=..., objective=..., prefit=True, predict_method='predict_proba')` on the validation year with `sensitive_features`.",
-   "The objective decides what the thresholds optimise: plain accuracy is cheapest when almost nobody is refused, which this lender cannot afford.",
-   "`balanced_accuracy_score` weighs the rare defaults up; try each constraint with it and look at cost and ratio on 2021."
+   "A candidate is a model class (`estimators.make_model('boosting')` or `'logistic'`), the inputs it leaves out (hold each at one value, its 2019-2020 median, in training and when deciding: `rows.assign(interest_rate=...)`), and a threshold.",
+   "Train each candidate on `train`; choose a 'cheapest' threshold on the first half of 2021 (`alternatives.cheapest_threshold(y, scores)`), and compare cost and approval gap (`business.decision_cost`, `fairness.disparities`) on the second half.",
+   "Keep the candidates that cost at most 1% more than the course model on the second half of 2021, and take the one with the smallest approval gap. Which inputs did the proxy measure flag?"
   ]
  },
  "8.5": {
@@ -394,6 +403,15 @@ HINTS = {
    "`privacy.k_anonymity(frame, ['age', 'neighbourhood'])` gives the size of the smallest group of rows that look alike.",
    "Generalise both: districts into regions (`privacy.region_of`), ages into bands (`privacy.age_band(ages, width, top)`).",
    "Few applicants are old: an open top band ('58+') merges them."
+  ]
+ },
+ "8.7": {
+  "title": "Regulation B's age test",
+  "workbook": "08_ethics.ipynb",
+  "hints": [
+   "Keep the applicants of 62 or over (`applicants['age'] >= 62`: 62 counts) and score them as they are.",
+   "Score the same applicants again at each age from 18 to 61 (`elderly.assign(age=a)`), everything else unchanged, and keep each applicant's lowest risk.",
+   "An applicant is scored down when their own risk is strictly higher than that lowest risk; return a Series of True/False on their index."
   ]
  },
  "9.1": {
@@ -511,6 +529,78 @@ HINTS = {
    "A regular expression finds every amount: `re.findall(r'\\$\\s*([\\d,.]+)\\s*([kKmM]?)', text)` gives (number, unit) pairs.",
    "Drop the commas before `float()`, then multiply by 1,000 for k and 1,000,000 for M (either case).",
    "The first amount is the low end, the last the high end (the same for one figure); a text ending in '+' has no high end; no amount at all gives (None, None)."
+  ]
+ },
+ "11.1": {
+  "title": "Validate the new year and quarantine what is bad",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Validate each month of 2025 as it arrives, as the replay will: `validation.validate_batch(month_rows, reference)` with the training window's reference.",
+   "Add up `len(report.quarantined)` over the twelve reports; then read the reports' `problems` table: which kinds of problem are there, and which one is new?"
+  ]
+ },
+ "11.2": {
+  "title": "Candidates, tracked, and a champion chosen by cost with an interval",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Train each candidate on the training window, measure its cost on the evaluation window with `evaluation.classification_metrics`, and log each with `tracking.log_candidate`.",
+   "The interval: draw 1,000 resamples of the evaluation window's rows (with replacement), and for each the champion's cost minus the incumbent's on the same rows; `np.quantile(differences, [0.025, 0.975])`."
+  ]
+ },
+ "11.3": {
+  "title": "Register the champion and serve it",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Register the incumbent first and promote it with an override that says why (it served before the registry did); register the champion, record the gate's verdict, promote it.",
+   "Serve what the registry's `champion` alias points to: `registry.materialise('champion')`, `compose.create_app_from_dir(...)`, `api.serve(app)`; then POST /predict."
+  ]
+ },
+ "11.4": {
+  "title": "Roll the champion out as a canary",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Traffic: each month from 2025-01 to 2025-06, validated and cleaned as the replay does; the stable version is the incumbent, the candidate the champion's service.",
+   "`strategies.run_canary(strategies.Router(stable, candidate), traffic, guards=strategies.Guards(max_p95_ms=1000))`; record its table's batch, weight, breached and decision columns."
+  ]
+ },
+ "11.5": {
+  "title": "Replay the year and find what changed, and when",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Replay 2025 through the service into `predlog.connect(submission.log)`; compare each month's inputs with the training window (`drift.drift_table`), from 2024 on.",
+   "Alert on the largest PSI across inputs, month by month; its threshold is the largest value it took in 2024 (`alerting.threshold_for_budget(..., 0)`); `alerting.detection` gives the first month over it. Which input has the largest PSI that month?"
+  ]
+ },
+ "11.6": {
+  "title": "Retrain, roll back or hold: decided and priced",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "On 2026-01-01, `pipeline.run(as_of='2026-01-01', data=CAPSTONE_FILE, store=submission.store, kind=champion_kind, reason=...)` retrains on the outcomes matured by then and gates the candidate against the champion; its report says what the gate decided, and why.",
+   "Price each option on the same evaluation cohort: the retrained candidate's difference is the gate's (`report.decision.difference`); for a rollback, the incumbent's costs minus the champion's (`pipeline.evaluate(..., absolute=False)['costs']`, `gates.paired_difference`)."
+  ]
+ },
+ "11.7": {
+  "title": "The fairness review: the gap against the policy",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "The review is of the decisions the service made in 2025: the prediction log's `decision`, joined with each applicant's `ethnicity` from the file on `application_id`.",
+   "`fairness.refusal_gap(y, refuse, ethnicity)` is the minority's refusal rate minus the majority's; the policy allows at most 0.05. `fairness.bootstrap_gap` gives its interval."
+  ]
+ },
+ "11.8": {
+  "title": "The model card of the registered champion",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Read the champion back from the registry (`registry.load_checked('champion')`): its card is the artifact's, with the data fingerprint and the file's SHA-256.",
+   "Audit it on the newest window whose outcomes are known, and render the card with `model_card.render(facts)`; write it to `submission.card`."
+  ]
+ },
+ "11.9": {
+  "title": "A one-page system design, with the decisions and their price",
+  "workbook": "11_capstone.ipynb",
+  "hints": [
+   "Answer each section's question in a short paragraph, with the numbers your run found (rows quarantined, costs, the interval, the month, the gap).",
+   "Keep it to a page: a reviewer reads it in five minutes. The rubric grades the content; this check only its form."
   ]
  }
 }

@@ -7,6 +7,7 @@ Everything a learner does works without ``make`` (Windows has none)::
     mlecourse reset NN         restore workbook NN, saving your copy in work/backups/
     mlecourse hint 3.2 [N]     the Nth hint of exercise 3.2
     mlecourse doctor           is this machine ready for the course?
+    mlecourse capstone check   grade the capstone's folder (work/capstone/), without changing it
     mlecourse collect          (instructors) a live table of the room's `progress --send`
 
 The ``make`` targets call these same functions. Every command says what it
@@ -122,6 +123,12 @@ def cmd_doctor(args) -> int:
                        + (["--quiet"] if args.quiet else []))
 
 
+def cmd_capstone(args) -> int:
+    from . import capstone
+    folder = Path(args.folder).resolve() if args.folder else _work(args) / "capstone"
+    return capstone.main(folder, as_json_output=args.json)
+
+
 # Commands that pass their arguments on to a module's own parser (its --help is theirs).
 PASS_THROUGH = {
     "bundle": ("write the offline attendee bundle (instructors)", "mlecourse.course.bundle", []),
@@ -170,6 +177,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--fix", action="store_true", help="reinstall the packages that are broken (offline)")
     p.add_argument("--quiet", action="store_true", help="with --fix: one line when all is well")
     p.set_defaults(run=cmd_doctor)
+
+    p = subs.add_parser("capstone", help="grade the capstone: `mlecourse capstone check [FOLDER]`")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="every check of the capstone on a folder (default work/capstone)")
+    check.add_argument("folder", nargs="?", help="the capstone folder to grade (default: work/capstone)")
+    check.add_argument("--json", action="store_true", help="machine-readable, for an instructor's script")
+    check.set_defaults(run=cmd_capstone)
 
     for name, (help_text, _, _) in PASS_THROUGH.items():
         subs.add_parser(name, help=help_text, add_help=False)

@@ -330,10 +330,12 @@ class Track:
 
 
 TRACKS = (
-    Track("one-day", 1, (2, 3, 4, 5),
-          "the data, the lifecycle, model development and deployment: the core of the job"),
-    Track("two-day", 2, (1, 2, 3, 4, 5, 6, 7, 8, 9),
-          "every chapter's teaching; the first exercises of each in the room, the rest as homework"),
+    Track("one-day", 1, (2, 3, 4, 5, 11),
+          "the data, the lifecycle, model development and deployment: the core of the job; the capstone "
+          "presented and its first step done in the room, the rest a take-home project"),
+    Track("two-day", 2, (1, 2, 3, 4, 5, 6, 7, 8, 9, 11),
+          "every chapter's teaching; the first exercises of each in the room, the rest as homework; the "
+          "capstone presented at the end, its first step in the room, the rest a take-home project"),
 )
 
 

@@ -200,6 +200,29 @@ class LiveCoding(Directive):
         return out
 
 
+class CapstoneTruths(Directive):
+    """The capstone's events and reference answers, for the instructor notes only
+    (the workshop build replaces those pages and greps for these lines)."""
+    has_content = False
+
+    def run(self):
+        from mlecourse.checks import ch11_capstone
+        return [_table("capstone-truths", ["What", "The truth"], [list(row) for row in ch11_capstone.truths()])]
+
+
+class CapstoneRubric(Directive):
+    """The capstone's rubric (``ch11_capstone.RUBRIC``): the chapter page, the solution and the
+    instructor notes grade with the same data."""
+    has_content = False
+
+    def run(self):
+        from mlecourse.checks import ch11_capstone
+        rows = [[name, str(marks), earns] for name, marks, earns in ch11_capstone.RUBRIC]
+        total = sum(marks for _, marks, _ in ch11_capstone.RUBRIC)
+        return [_table("capstone-rubric", ["Criterion", "Marks", "What earns them"], rows),
+                nodes.paragraph(text=f"{total} marks in all.")]
+
+
 class CourseCheckpoints(Directive):
     """Sticky-note checkpoints per chapter, from the chapters' metadata."""
     has_content = False
@@ -236,4 +259,6 @@ def setup(app):
     app.add_directive("course-checkpoints", CourseCheckpoints)
     app.add_directive("chapter-timing", ChapterTiming)
     app.add_directive("live-coding", LiveCoding)
+    app.add_directive("capstone-truths", CapstoneTruths)
+    app.add_directive("capstone-rubric", CapstoneRubric)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

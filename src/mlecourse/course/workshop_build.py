@@ -14,8 +14,10 @@ places, which this module closes after the build:
 * the per-chapter instructor notes hold exact answers: replaced by a notice.
 
 Then ``leaks`` greps every file of the output (pages, sources, search
-index, executed notebooks) for every marked solution line and every check
-message the build printed; any hit fails the build.
+index, executed notebooks) for every marked solution line, every check
+message the build printed, and the capstone's truths (its events' dates and
+sizes, its reference answers: what the instructor notes state); any hit fails
+the build.
 """
 from __future__ import annotations
 
@@ -143,9 +145,12 @@ def check_messages(folder: Path) -> set[str]:
 
 
 def leaks(folder: Path, messages: set[str] = frozenset(), solutions: Path | None = None) -> list[str]:
-    """'file: line' for every marked solution line or check message left in any file of ``folder``."""
+    """'file: line' for every marked solution line, check message or capstone truth left in any
+    file of ``folder`` (the capstone's events and answers: ``ch11_capstone.leak_strings``)."""
+    from mlecourse.checks import ch11_capstone
+
     solutions = solutions or SOLUTIONS_DIR
-    wanted = set(messages)
+    wanted = set(messages) | ch11_capstone.leak_strings()
     for path in sorted(solutions.glob("*.ipynb")):
         wanted |= solution_lines(path)
     found = []

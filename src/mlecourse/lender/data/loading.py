@@ -18,9 +18,14 @@ cleans anything. Types are set explicitly, not guessed:
 - counts are ``int64``; amounts, rates and ``credit_score`` are ``float64``
   (with NaN where missing).
 
+The capstone's data, ``data/capstone/loans.csv.gz`` (:data:`CAPSTONE_FILE`), is
+made by the same generator from another scenario (``loans.CAPSTONE``) and
+has its own ``SHA256SUMS`` beside it, so ``load_loans(CAPSTONE_FILE)``
+checks it the same way; ``data/SHA256SUMS`` lists it too.
+
 Command line::
 
-    python -m mlecourse.lender.data generate   # rewrite data/loans.csv.gz and data/SHA256SUMS
+    python -m mlecourse.lender.data generate   # rewrite both loans files and every SHA256SUMS
     python -m mlecourse.lender.data verify     # list any problem with the data files (exit 1 if any)
     python -m mlecourse.lender.data checksums  # rewrite data/SHA256SUMS from the files as they are
 """
@@ -37,6 +42,9 @@ from mlecourse.paths import DATA_DIR
 
 LOANS_FILE = "loans.csv.gz"
 CHECKSUMS_FILE = "SHA256SUMS"
+CAPSTONE_FILE = DATA_DIR / "capstone" / LOANS_FILE
+# The generated files, by path under data/, and the scenario of the generator that makes each.
+GENERATED = {LOANS_FILE: "history", f"capstone/{LOANS_FILE}": "capstone"}
 TEXT_COLUMNS = ("application_id", "customer_id", "employment_type", "home_ownership", "region",
                 "neighbourhood", "channel", "loan_purpose", "ethnicity")
 DATE_COLUMNS = ("application_date", "outcome_known_date", "early_delinquency_known_date")
@@ -54,13 +62,16 @@ class DataFileError(FileNotFoundError, ValueError):
     """A data file is missing, changed or unreadable; the message says how to restore it."""
 
 
-def _shown(path: Path, data_dir: Path) -> str:
-    """How a data file is named in messages: as the course's ``data/...``."""
-    return "data/" + path.relative_to(data_dir).as_posix()
+def _shown(path: Path) -> str:
+    """How a data file is named in messages: as the course's ``data/...``, from the
+    nearest folder called ``data`` above it (a copy of the folder elsewhere says the same)."""
+    path = Path(path)
+    base = next((parent for parent in path.parents if parent.name == "data"), path.parent)
+    return "data/" + path.relative_to(base).as_posix()
 
 
 def _advice(name: str) -> str:
-    if name == f"data/{LOANS_FILE}":
+    if name.removeprefix("data/") in GENERATED:
         return RESTORE.format(name=name)
     return f"restore it with `git checkout -- {name}`"
 
@@ -98,24 +109,41 @@ def write_checksums(data_dir: Path = DATA_DIR) -> Path:
 
 
 def verify_checksums(data_dir: Path = DATA_DIR) -> list[str]:
-    """Every problem with the data files, in words; an empty list when all is well."""
+    """Every problem with the data files, in words; an empty list when all is well.
+
+    ``data/SHA256SUMS`` lists every file; a folder with a ``SHA256SUMS`` of its
+    own (``data/capstone/``) must agree with it too.
+    """
     data_dir = Path(data_dir)
-    if not (data_dir / CHECKSUMS_FILE).is_file():
-        return [f"data/{CHECKSUMS_FILE} is missing; restore it with `git checkout -- "
-                f"data/{CHECKSUMS_FILE}` or rebuild it with `python -m mlecourse.lender.data checksums`"]
-    expected = read_checksums(data_dir)
+    problems = _verify_folder(data_dir, data_dir)
+    named = {problem.split(" ", 1)[0] for problem in problems}  # one line per file
+    for nested in sorted(data_dir.rglob(f"*/{CHECKSUMS_FILE}")):
+        problems += [problem for problem in _verify_folder(nested.parent, data_dir)
+                     if problem.split(" ", 1)[0] not in named]
+    return problems
+
+
+def _verify_folder(folder: Path, data_dir: Path) -> list[str]:
+    """The problems of the files the ``SHA256SUMS`` of ``folder`` covers, named from ``data/``."""
+    here = folder.relative_to(data_dir).as_posix()
+    prefix = "data/" if here == "." else f"data/{here}/"
+    sums = f"{prefix}{CHECKSUMS_FILE}"
+    if not (folder / CHECKSUMS_FILE).is_file():
+        return [f"{sums} is missing; restore it with `git checkout -- {sums}` "
+                f"or rebuild it with `python -m mlecourse.lender.data checksums`"]
+    expected = read_checksums(folder)
     problems = []
     for relative, digest in expected.items():
-        path, name = data_dir / relative, f"data/{relative}"
+        path, name = folder / relative, f"{prefix}{relative}"
         if not path.is_file():
             problems.append(f"{name} is missing; {_advice(name)}")
         elif file_sha256(path) != digest:
-            problems.append(f"{name} has changed (its SHA-256 does not match data/{CHECKSUMS_FILE}); "
+            problems.append(f"{name} has changed (its SHA-256 does not match {sums}); "
                             f"{_advice(name)}; {REWRITE}")
-    for path in data_files(data_dir):
-        relative = path.relative_to(data_dir).as_posix()
+    for path in data_files(folder):
+        relative = path.relative_to(folder).as_posix()
         if relative not in expected:
-            problems.append(f"data/{relative} is not listed in data/{CHECKSUMS_FILE}; "
+            problems.append(f"{prefix}{relative} is not listed in {sums}; "
                             f"if it belongs to the course, run `python -m mlecourse.lender.data checksums`, "
                             f"otherwise remove it")
     return problems
@@ -123,20 +151,21 @@ def verify_checksums(data_dir: Path = DATA_DIR) -> list[str]:
 
 def _check_loans_file(path: Path) -> str:
     """The file's SHA-256; raise DataFileError unless it is the one SHA256SUMS beside it lists."""
-    name = _shown(path, path.parent)
+    name = _shown(path)
     if not path.is_file():
         raise DataFileError(f"{name} is missing; {_advice(name)}")
     sums_file = path.parent / CHECKSUMS_FILE
+    sums = _shown(sums_file)
     if not sums_file.is_file():
-        raise DataFileError(f"data/{CHECKSUMS_FILE} is missing, so {name} cannot be checked; "
-                            f"restore it with `git checkout -- data/{CHECKSUMS_FILE}`")
+        raise DataFileError(f"{sums} is missing, so {name} cannot be checked; "
+                            f"restore it with `git checkout -- {sums}`")
     expected = read_checksums(path.parent).get(path.name)
     if expected is None:
-        raise DataFileError(f"{name} is not listed in data/{CHECKSUMS_FILE}; "
-                            f"restore both with `git checkout -- data/`")
+        raise DataFileError(f"{name} is not listed in {sums}; "
+                            f"restore both with `git checkout -- {sums.rsplit('/', 1)[0]}/`")
     if file_sha256(path) != expected:
         raise DataFileError(f"{name} has changed or is corrupt (its SHA-256 does not match "
-                            f"data/{CHECKSUMS_FILE}); {_advice(name)}")
+                            f"{sums}); {_advice(name)}")
     return expected
 
 
@@ -167,7 +196,7 @@ def _file_state(path: Path) -> str:
     try:
         state = path.stat()
     except FileNotFoundError:
-        name = _shown(path, path.parent)
+        name = _shown(path)
         raise DataFileError(f"{name} is missing; {_advice(name)}") from None
     return f"{state.st_size}:{state.st_mtime_ns}"
 
@@ -176,11 +205,11 @@ def _parse(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=DTYPES, parse_dates=list(DATE_COLUMNS))
     except FileNotFoundError:
-        name = _shown(path, path.parent)
+        name = _shown(path)
         raise DataFileError(f"{name} is missing; {_advice(name)}") from None
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError, pd.errors.ParserError) as error:
         # gzip.BadGzipFile is an OSError; a bad number or date is a ValueError
-        name = _shown(path, path.parent)
+        name = _shown(path)
         raise DataFileError(f"{name} cannot be read ({type(error).__name__}: {error}); "
                             f"{_advice(name)}") from error
     for column in DATE_COLUMNS:
@@ -210,11 +239,25 @@ def write_loans(frame: pd.DataFrame, path: Path | str) -> Path:
 
 
 def write_data(data_dir: Path = DATA_DIR) -> list[Path]:
-    """Regenerate ``loans.csv.gz`` from the seed, then rewrite ``SHA256SUMS``."""
+    """Regenerate each loans file from its scenario's seed, then rewrite every ``SHA256SUMS``:
+    the one beside each file, and ``data/SHA256SUMS`` over all of them."""
     from mlecourse.lender.data.loans import generate_loans
 
+    data_dir, written = Path(data_dir), []
+    for relative, scenario in GENERATED.items():
+        path = data_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written.append(write_loans(generate_loans(scenario=scenario), path))
+        if path.parent != data_dir:
+            written.append(write_checksums(path.parent))
+    return [*written, write_checksums(data_dir)]
+
+
+def write_all_checksums(data_dir: Path = DATA_DIR) -> list[Path]:
+    """Rewrite every ``SHA256SUMS``: each folder's that has one, then ``data/SHA256SUMS``."""
     data_dir = Path(data_dir)
-    return [write_loans(generate_loans(), data_dir / LOANS_FILE), write_checksums(data_dir)]
+    nested = [write_checksums(sums.parent) for sums in sorted(data_dir.rglob(f"*/{CHECKSUMS_FILE}"))]
+    return [*nested, write_checksums(data_dir)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,9 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     command = parser.parse_args(argv).command
     if command == "generate":
         for path in write_data():
-            print(f"wrote {_shown(path, DATA_DIR)}")
+            print(f"wrote {_shown(path)}")
     elif command == "checksums":
-        print(f"wrote {_shown(write_checksums(), DATA_DIR)}")
+        for path in write_all_checksums():
+            print(f"wrote {_shown(path)}")
     else:
         problems = verify_checksums()
         for problem in problems:

@@ -52,8 +52,24 @@ A world is simulated first, then the lender's records of it.
 
 Each stage draws from its own child of one seed (``_stage_rngs``), so editing
 one stage does not reshuffle the random numbers of the others.
+
+Scenarios
+---------
+The world above is :data:`HISTORY`, the file of every chapter. A
+:class:`Scenario` changes what it holds: its seed and dates, which of the
+records' faults happen, and events of its own. :data:`CAPSTONE` is the
+capstone's world (``data/capstone/loans.csv.gz``): a sister company of the
+same lender, with the same products, rate card and history, from 2022 to 2025,
+and three new events in 2025: a broker partner's API (:class:`Partner`), with
+its own applicants, its own pricing and a release that stored retried
+requests twice, and a shock to repayment (:class:`Shock`). Their dates and
+sizes are the capstone's answers: the instructor notes state them, the
+learner's pages do not. A scenario without those events draws no random
+number for them, so :data:`HISTORY` gives the same file, byte for byte.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -149,7 +165,84 @@ COLUMNS = ("application_id", "customer_id", "application_date", "age", "annual_i
 DECIMALS = {"annual_income": 2, "employment_years": 1, "loan_amount": 2, "interest_rate": 2,
             "monthly_debt": 2, "credit_score": 0}
 STAGES = ("volume", "customers", "applicants", "credit_history", "loan_terms", "pricing", "outcomes",
-          "missing", "incident", "bad_records", "duplicates", "early_delinquency")
+          "missing", "incident", "bad_records", "duplicates", "early_delinquency", "partner", "retries")
+
+
+# --- scenarios: which world ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Partner:
+    """A broker partner's API: a new source of applications, from ``start``.
+
+    Its applicants arrive through the ``broker`` channel (the partner is a
+    broker), ``share`` times the lender's regular volume. They are younger,
+    earn less and owe more than the lender's own applicants, and more of them
+    belong to the minority group (the partner markets in the districts where
+    most of them live). The partner's pricing adds ``fee`` points to every
+    loan, and ``postcode_premium`` more in those districts: a price set by
+    postcode, which the legacy rate card never did. Its release of
+    ``retry_from`` to ``retry_until`` retried requests that timed out, and the
+    lender's intake stored each retry as a new application (a new id, the
+    same applicant, the same loan), for ``retry_rate`` of its requests.
+    """
+    start: str
+    share: float
+    age_mean: float
+    age_sd: float
+    income_factor: float
+    debt_factor: float
+    minority_share: float
+    debt_consolidation_extra: float  # on the log-odds of choosing it
+    fee: float
+    postcode_premium: float
+    retry_from: str
+    retry_until: str
+    retry_rate: float
+
+
+@dataclass(frozen=True)
+class Shock:
+    """From ``start``, a shock to repayment (the same loan is likelier to default):
+    ``intercept`` more on the log-odds, and ``dti`` more per unit of debt-to-income."""
+    start: str
+    intercept: float
+    dti: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One world: its seed, its dates, which records' faults happen, its own events."""
+    name: str
+    seed: int = SEED
+    start: str = START_DATE
+    end: str = END_DATE
+    snapshot: str = SNAPSHOT_DATE  # every outcome is known by then
+    incident_month: str | None = INCIDENT_MONTH  # incomes stored in thousands
+    duplicate_year: int | None = 2021  # a batch of this year loaded twice
+    partner: Partner | None = None
+    shock: Shock | None = None
+
+
+HISTORY = Scenario("history")
+CAPSTONE_SEED = 20250101
+CAPSTONE = Scenario(
+    "capstone", seed=CAPSTONE_SEED, start="2022-01-01", end="2025-12-31", snapshot="2026-12-31",
+    incident_month=None, duplicate_year=None,
+    partner=Partner(start="2025-03-01", share=0.25, age_mean=31, age_sd=8, income_factor=0.8,
+                    debt_factor=1.6, minority_share=0.45, debt_consolidation_extra=0.8, fee=1.0,
+                    postcode_premium=1.5, retry_from="2025-05-12", retry_until="2025-06-22",
+                    retry_rate=0.15),
+    shock=Shock(start="2025-08-01", intercept=0.35, dti=1.0))
+SCENARIOS = {s.name: s for s in (HISTORY, CAPSTONE)}
+
+
+def scenario_named(name: "str | Scenario") -> Scenario:
+    """A scenario, given as itself or by name; one line naming the known ones otherwise."""
+    if isinstance(name, Scenario):
+        return name
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r}; the scenarios are {', '.join(SCENARIOS)}")
+    return SCENARIOS[name]
 
 
 def _stage_rngs(seed: int) -> dict[str, np.random.Generator]:
@@ -172,34 +265,38 @@ def _sigmoid(x):
 
 # --- the world -----------------------------------------------------------------
 
-def _volume(rng: np.random.Generator) -> pd.DataFrame:
-    """Application dates, month by month, and which applicants the campaign brought."""
-    months = pd.period_range(START_DATE, END_DATE, freq="M")
-    years = np.arange(len(months)) / 12
+def _volume(rng: np.random.Generator, scenario: Scenario = HISTORY) -> pd.DataFrame:
+    """Application dates, month by month, and which applicants the campaign (or the partner) brought."""
+    months = pd.period_range(scenario.start, scenario.end, freq="M")
+    years = np.asarray([(month - pd.Period(START_DATE, "M")).n for month in months]) / 12  # the lender's age
     mean = (MONTHLY_VOLUME * (1 + ANNUAL_GROWTH) ** years
             * (1 + SEASONALITY * np.cos(2 * np.pi * (months.month - 4) / 12)))
     regular = rng.poisson(mean)
     campaign = rng.poisson(CAMPAIGN_EXTRA_VOLUME * mean * (months.start_time >= COVARIATE_DRIFT_START))
-    per_month = regular + campaign
+    partner = np.zeros(len(months), int)
+    if scenario.partner is not None:  # drawn last, so a world without it draws what it did
+        partner = rng.poisson(scenario.partner.share * mean * (months.start_time >= scenario.partner.start))
+    per_month = regular + campaign + partner
     start = np.repeat(months.start_time.values.astype("datetime64[D]"), per_month)
     days = np.repeat(months.days_in_month.values, per_month)
     dates = start + (rng.random(len(start)) * days).astype("timedelta64[D]")
-    is_campaign = np.concatenate([np.r_[np.zeros(r, bool), np.ones(c, bool)]
-                                  for r, c in zip(regular, campaign)])
+    source = np.concatenate([np.repeat([0, 1, 2], [r, c, p]) for r, c, p in zip(regular, campaign, partner)])
     order = np.lexsort((rng.random(len(dates)), dates))  # by date, in random order within a day
     return pd.DataFrame({"application_date": dates[order].astype("datetime64[us]"),
-                         "campaign": is_campaign[order]})
+                         "campaign": source[order] == 1, "partner": source[order] == 2})
 
 
-def _customers(frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+def _customers(frame: pd.DataFrame, rng: np.random.Generator, start: str = START_DATE) -> np.ndarray:
     """For each application, the row of the same customer's earlier loan, or -1 if new.
 
-    Only applications from 2020 on, and not from the campaign, can be a
-    returning customer; their earlier loan is at least a year before.
+    Only applications from a year after ``start`` on, and not from the campaign
+    or the partner, can be a returning customer; their earlier loan is at
+    least a year before.
     """
     dates = frame["application_date"].to_numpy()
-    returning = ((rng.random(len(frame)) < REPEAT_CUSTOMER_SHARE)
-                 & (dates >= np.datetime64("2020-01-01")) & ~frame["campaign"].to_numpy())
+    first_year_over = np.datetime64(pd.Timestamp(start) + pd.DateOffset(years=1), "D")
+    returning = ((rng.random(len(frame)) < REPEAT_CUSTOMER_SHARE) & (dates >= first_year_over)
+                 & ~frame["campaign"].to_numpy() & ~frame["partner"].to_numpy())
     new_rows = np.flatnonzero(~returning)
     # new customers' loans at least a year before each application
     earlier = np.searchsorted(dates[new_rows], dates - np.timedelta64(365, "D"))
@@ -218,13 +315,26 @@ def _districts(minority: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return _pick(rng, DISTRICTS, np.where(minority[:, None], minority_w, majority_w))
 
 
-def _applicants(frame: pd.DataFrame, source: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def _partner_applicants(partner: np.ndarray, spec: Partner | None,
+                        rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
+    """The partner's applicants' group and age, drawn from its own stage (None where not a partner's)."""
+    k = int(partner.sum())
+    if spec is None or k == 0:
+        return np.zeros(0, bool), np.zeros(0)
+    return rng.random(k) < spec.minority_share, rng.normal(spec.age_mean, spec.age_sd, k)
+
+
+def _applicants(frame: pd.DataFrame, source: np.ndarray, rng: np.random.Generator,
+                spec: Partner | None = None, partner_rng: np.random.Generator | None = None) -> pd.DataFrame:
     """Who applies: identity, address, age, job, income, home, existing debt, channel."""
-    n, campaign = len(frame), frame["campaign"].to_numpy()
+    n, campaign, partner = len(frame), frame["campaign"].to_numpy(), frame["partner"].to_numpy()
     dates = frame["application_date"].to_numpy()
     minority = rng.random(n) < MINORITY_SHARE
+    partner_minority, partner_age = _partner_applicants(partner, spec, partner_rng)
+    minority[partner] = partner_minority
     district = _districts(minority, rng)
     age = np.where(campaign, rng.normal(CAMPAIGN_AGE_MEAN, 6, n), rng.normal(42, 12, n))
+    age[partner] = partner_age
     # a returning customer keeps their ethnicity and address, and is older
     back, earlier = source >= 0, source[source >= 0]
     minority[back], district[back] = minority[earlier], district[earlier]
@@ -240,7 +350,8 @@ def _applicants(frame: pd.DataFrame, source: np.ndarray, rng: np.random.Generato
     log_income = (np.log(MEDIAN_INCOME) + 0.012 * (age - 18) - 0.0002 * (age - 18) ** 2  # peaks at 48
                   + pd.Series(employment).map(job_effect).to_numpy()
                   + np.where(employment == "self_employed", 0.7, 0.5) * rng.normal(size=n)
-                  + np.where(campaign, np.log(CAMPAIGN_INCOME_FACTOR), 0.0))
+                  + np.where(campaign, np.log(CAMPAIGN_INCOME_FACTOR), 0.0)
+                  + np.where(partner, np.log(spec.income_factor) if spec else 0.0, 0.0))
     income = np.exp(log_income)
     working = np.isin(employment, ["salaried", "self_employed", "contractor"])
     employment_years = np.where(working, np.minimum(age - 18, rng.gamma(2.0, 3.5, n)), 0.0)
@@ -248,7 +359,8 @@ def _applicants(frame: pd.DataFrame, source: np.ndarray, rng: np.random.Generato
         np.zeros(n),
         -1.5 + 0.08 * np.minimum(age - 22, 25) + 0.8 * np.log(income / MEDIAN_INCOME),
         -3.5 + 0.09 * (age - 22)])))
-    monthly_debt = income / 12 * rng.beta(2, 9, n) * np.where(home == "mortgage", 1.5, 1.0)
+    monthly_debt = (income / 12 * rng.beta(2, 9, n) * np.where(home == "mortgage", 1.5, 1.0)
+                    * np.where(partner, spec.debt_factor if spec else 1.0, 1.0))
     # older applicants come to a branch, younger ones online, more so every year
     trend = frame["application_date"].dt.year.to_numpy() - 2019
     channel = _pick(rng, ["branch", "online", "broker"], np.exp(np.column_stack([
@@ -258,7 +370,7 @@ def _applicants(frame: pd.DataFrame, source: np.ndarray, rng: np.random.Generato
         customer_id=[f"C{c:06d}" for c in customer], age=age, annual_income=income,
         employment_type=employment, employment_years=employment_years, home_ownership=home,
         region=np.asarray(REGIONS, object)[(district_number - 1) // 8], neighbourhood=district,
-        channel=np.where(campaign, "online", channel), monthly_debt=monthly_debt,
+        channel=np.where(campaign, "online", np.where(partner, "broker", channel)), monthly_debt=monthly_debt,
         ethnicity=np.where(minority, "minority", "majority"))
 
 
@@ -280,11 +392,13 @@ def _credit_history(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
         true_credit_score=true_score, num_credit_lines=lines, previous_defaults=previous)
 
 
-def _loan_terms(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _loan_terms(frame: pd.DataFrame, rng: np.random.Generator, spec: Partner | None = None) -> pd.DataFrame:
     """What is borrowed, how much, over how long: it follows the applicant."""
     n = len(frame)
     base = np.log([0.38, 0.20, 0.14, 0.20, 0.08])
     logits = np.tile(base, (n, 1))
+    if spec is not None:  # the partner's applicants consolidate debts more often
+        logits[:, 0] += np.where(frame["partner"], spec.debt_consolidation_extra, 0.0)
     logits[:, 4] += np.where(frame["employment_type"] == "self_employed", 1.2, 0.0)
     logits[:, 2] += np.where(frame["home_ownership"] == "rent", -1.5, 0.3)
     logits[:, 3] += np.where(frame["campaign"], 1.3, 0.0)  # the campaign advertised cards
@@ -314,14 +428,29 @@ def _legacy_price(score, frame: pd.DataFrame, noise, premium) -> np.ndarray:
     return np.clip(rate, *RATE_CARD)
 
 
-def _legacy_pricing(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """The rate charged, and the rate a fair rule (true record, no premium) would have charged."""
+def _partner_pricing(frame: pd.DataFrame, spec: Partner | None) -> tuple[np.ndarray, np.ndarray]:
+    """What the partner adds to the rate card: its fee on every loan, and its premium by postcode."""
+    if spec is None:
+        return np.zeros(len(frame)), np.zeros(len(frame))
+    partner = frame["partner"].to_numpy()
+    by_postcode = partner & frame["neighbourhood"].isin(MINORITY_DISTRICTS).to_numpy()
+    return spec.fee * partner, spec.postcode_premium * by_postcode
+
+
+def _legacy_pricing(frame: pd.DataFrame, rng: np.random.Generator, spec: Partner | None = None) -> pd.DataFrame:
+    """The rate charged, and the rate a fair rule (true record, no premium) would have charged.
+
+    The partner's fee is a price, not a bias: the fair rate keeps it; its
+    premium by postcode is priced on where people live, which is a proxy for
+    the group: the fair rate leaves it out.
+    """
     noise = rng.normal(0, 0.6, len(frame))
     minority = (frame["ethnicity"] == "minority").to_numpy()
+    fee, by_postcode = _partner_pricing(frame, spec)
     return frame.assign(
         interest_rate=_legacy_price(frame["credit_score"].to_numpy(), frame, noise,
-                                    BIAS_RATE_PREMIUM * minority),
-        fair_interest_rate=_legacy_price(frame["unbiased_credit_score"].to_numpy(), frame, noise, 0.0))
+                                    BIAS_RATE_PREMIUM * minority + fee + by_postcode),
+        fair_interest_rate=_legacy_price(frame["unbiased_credit_score"].to_numpy(), frame, noise, fee))
 
 
 def monthly_payment(amount, rate_percent, months):
@@ -350,7 +479,15 @@ def _downturn(dates: pd.Series, dti: np.ndarray) -> np.ndarray:
     return after * (DOWNTURN_INTERCEPT + DOWNTURN_DTI_EXTRA * dti)
 
 
-def true_log_odds(frame: pd.DataFrame, interest_rate=None) -> np.ndarray:
+def _shock(dates: pd.Series, dti: np.ndarray, shock: Shock | None) -> np.ndarray:
+    """A scenario's shock to repayment: from its start, the same loan is likelier to default."""
+    if shock is None:
+        return np.zeros(len(dti))
+    after = (dates >= shock.start).to_numpy()
+    return after * (shock.intercept + shock.dti * dti)
+
+
+def true_log_odds(frame: pd.DataFrame, interest_rate=None, scenario: Scenario = HISTORY) -> np.ndarray:
     """The true default log-odds of each loan in a *world* frame (see ``simulate``).
 
     ``interest_rate`` overrides the rate charged, to ask what a fair price would
@@ -375,16 +512,17 @@ def true_log_odds(frame: pd.DataFrame, interest_rate=None) -> np.ndarray:
             + COEF_AGE * ((frame["age"].to_numpy() - 45) / 25) ** 2
             + frame["region"].map(REGION_EFFECT).to_numpy()
             + _downturn(frame["application_date"], dti)
+            + _shock(frame["application_date"], dti, scenario.shock)
             + frame["unobserved_risk"].to_numpy())
 
 
-def _outcomes(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _outcomes(frame: pd.DataFrame, rng: np.random.Generator, scenario: Scenario = HISTORY) -> pd.DataFrame:
     """One draw per loan from its true probability, known LABEL_DELAY_MONTHS later."""
     frame = frame.assign(unobserved_risk=rng.normal(0, UNOBSERVED_SD, len(frame)))
-    probability = _sigmoid(true_log_odds(frame))
+    probability = _sigmoid(true_log_odds(frame, scenario=scenario))
     return frame.assign(
         default_probability=probability,
-        fair_default_probability=_sigmoid(true_log_odds(frame, frame["fair_interest_rate"])),
+        fair_default_probability=_sigmoid(true_log_odds(frame, frame["fair_interest_rate"], scenario)),
         defaulted=(rng.random(len(frame)) < probability).astype(int),
         outcome_known_date=frame["application_date"] + pd.DateOffset(months=LABEL_DELAY_MONTHS))
 
@@ -405,27 +543,50 @@ def _early_delinquency(frame: pd.DataFrame, rng: np.random.Generator) -> pd.Data
         early_delinquency_known_date=frame["application_date"] + pd.DateOffset(months=EARLY_WINDOW_MONTHS))
 
 
-def simulate(seed: int = SEED) -> pd.DataFrame:
+def _retried(frame: pd.DataFrame, spec: Partner | None, rng: np.random.Generator) -> np.ndarray:
+    """Which of the partner's requests its faulty release sent twice (the intake stored both)."""
+    if spec is None:
+        return np.zeros(len(frame), bool)
+    dates = frame["application_date"]
+    window = frame["partner"].to_numpy() & (dates >= spec.retry_from).to_numpy() \
+        & (dates <= spec.retry_until).to_numpy()
+    retried = np.zeros(len(frame), bool)
+    retried[window] = rng.random(int(window.sum())) < spec.retry_rate
+    return retried
+
+
+def _ids(retried: np.ndarray) -> list[str]:
+    """Application ids in date order; a retry takes the number after its original's."""
+    number = np.arange(1, len(retried) + 1) + np.cumsum(retried) - retried
+    return [f"A{i:07d}" for i in number]
+
+
+def simulate(seed: int | None = None, scenario: "Scenario | str" = HISTORY) -> pd.DataFrame:
     """The world before the records are spoiled, with the hidden truth in extra columns.
 
     Besides the published columns (all clean here) it has ``campaign`` (brought
-    by the 2023 campaign), ``true_credit_score``, ``unbiased_credit_score`` (the
-    bureau's record without the penalty), ``fair_interest_rate`` (the rate card
-    without either bias), ``unobserved_risk``, ``default_probability`` and
+    by the 2023 campaign), ``partner`` (came through a scenario's partner API),
+    ``retried`` (a request the partner sent twice: the records hold it twice),
+    ``true_credit_score``, ``unbiased_credit_score`` (the bureau's record
+    without the penalty), ``fair_interest_rate`` (the rate card without
+    either bias), ``unobserved_risk``, ``default_probability`` and
     ``fair_default_probability`` (at the fair rate). The tests and the
-    instructors use it; learners see only ``generate_loans``.
+    instructors use it; learners see only ``generate_loans``. ``seed``
+    defaults to the scenario's.
     """
-    rngs = _stage_rngs(seed)
-    frame = _volume(rngs["volume"])
-    source = _customers(frame, rngs["customers"])
-    frame = _applicants(frame, source, rngs["applicants"])
+    scenario = scenario_named(scenario)
+    rngs = _stage_rngs(scenario.seed if seed is None else seed)
+    frame = _volume(rngs["volume"], scenario)
+    source = _customers(frame, rngs["customers"], scenario.start)
+    frame = _applicants(frame, source, rngs["applicants"], scenario.partner, rngs["partner"])
     frame = _credit_history(frame, rngs["credit_history"])
-    frame = _loan_terms(frame, rngs["loan_terms"])
-    frame = _legacy_pricing(frame, rngs["pricing"])
-    frame = _outcomes(frame, rngs["outcomes"])
-    # the last stage, from the last child seed: adding it changed no other column
+    frame = _loan_terms(frame, rngs["loan_terms"], scenario.partner)
+    frame = _legacy_pricing(frame, rngs["pricing"], scenario.partner)
+    frame = _outcomes(frame, rngs["outcomes"], scenario)
+    # the last stage of the history, from its own child seed: adding it changed no other column
     frame = _early_delinquency(frame, rngs["early_delinquency"])
-    return frame.assign(application_id=[f"A{i:07d}" for i in range(1, len(frame) + 1)])
+    retried = _retried(frame, scenario.partner, rngs["retries"])
+    return frame.assign(retried=retried, application_id=_ids(retried))
 
 
 # --- the records ---------------------------------------------------------------
@@ -444,9 +605,9 @@ def _missing_values(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
                         home_ownership=frame["home_ownership"].mask(home_gone))
 
 
-def _incident(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _incident(frame: pd.DataFrame, rng: np.random.Generator, incident_month: str = INCIDENT_MONTH) -> pd.DataFrame:
     """One month of records from a broken upstream release (the outcomes are untouched)."""
-    month = (frame["application_date"].dt.strftime("%Y-%m") == INCIDENT_MONTH).to_numpy()
+    month = (frame["application_date"].dt.strftime("%Y-%m") == incident_month).to_numpy()
     rows = np.flatnonzero(month)
     lost = np.zeros(len(frame), bool)
     lost[rng.choice(rows, round(INCIDENT_EMPLOYMENT_MISSING * len(rows)), replace=False)] = True
@@ -456,14 +617,15 @@ def _incident(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         employment_type=frame["employment_type"].mask(lost))
 
 
-def _duplicate_batch(frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """The rows of one batch of consecutive 2021 applications, which is loaded twice."""
-    rows_2021 = np.flatnonzero(frame["application_date"].dt.year == 2021)
-    start = rng.integers(rows_2021[0], rows_2021[-1] - DUPLICATE_ROWS)
+def _duplicate_batch(frame: pd.DataFrame, rng: np.random.Generator, year: int = 2021) -> np.ndarray:
+    """The rows of one batch of consecutive applications of ``year``, which is loaded twice."""
+    rows = np.flatnonzero(frame["application_date"].dt.year == year)
+    start = rng.integers(rows[0], rows[-1] - DUPLICATE_ROWS)
     return np.arange(start, start + DUPLICATE_ROWS)
 
 
-def _bad_records(frame: pd.DataFrame, batch: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def _bad_records(frame: pd.DataFrame, batch: np.ndarray, rng: np.random.Generator,
+                 incident_month: str | None = INCIDENT_MONTH) -> pd.DataFrame:
     """Entry errors, in exactly the documented numbers (none in the duplicated batch)."""
     frame = frame.copy()
     free = np.ones(len(frame), bool)
@@ -473,7 +635,7 @@ def _bad_records(frame: pd.DataFrame, batch: np.ndarray, rng: np.random.Generato
         return frame.index[rng.choice(np.flatnonzero(free & allowed), count, replace=False)]
 
     frame.loc[rows(IMPOSSIBLE_AGE_COUNT), "age"] = rng.choice(IMPOSSIBLE_AGES, IMPOSSIBLE_AGE_COUNT)
-    in_month = frame["application_date"].dt.strftime("%Y-%m") == INCIDENT_MONTH
+    in_month = frame["application_date"].dt.strftime("%Y-%m") == incident_month
     bad = rows(NONPOSITIVE_INCOME_COUNT, frame["annual_income"].notna() & ~in_month)
     frame.loc[bad, "annual_income"] = np.where(rng.random(len(bad)) < 0.5,  # negative, or zero
                                                -frame.loc[bad, "annual_income"], 0.0)
@@ -485,17 +647,35 @@ def _bad_records(frame: pd.DataFrame, batch: np.ndarray, rng: np.random.Generato
     return frame
 
 
-def generate_loans(seed: int = SEED) -> pd.DataFrame:
-    """The raw data set, exactly as ``data/loans.csv.gz`` holds it (same seed, same rows)."""
-    rngs = _stage_rngs(seed)
-    frame = simulate(seed)
+def _with_retries(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each retried request stored again right after its original: the same row under the next id."""
+    retried = frame["retried"].to_numpy()
+    if not retried.any():
+        return frame
+    copies = frame[retried].assign(
+        application_id=[f"A{int(i[1:]) + 1:07d}" for i in frame.loc[retried, "application_id"]])
+    position = np.r_[np.arange(len(frame)), np.flatnonzero(retried) + 0.5]
+    return pd.concat([frame, copies]).iloc[np.argsort(position, kind="stable")]
+
+
+def generate_loans(seed: int | None = None, scenario: "Scenario | str" = HISTORY) -> pd.DataFrame:
+    """The raw data set of a scenario, exactly as its file holds it (same seed, same rows).
+
+    ``HISTORY`` is ``data/loans.csv.gz``; ``CAPSTONE`` is ``data/capstone/loans.csv.gz``.
+    """
+    scenario = scenario_named(scenario)
+    rngs = _stage_rngs(scenario.seed if seed is None else seed)
+    frame = simulate(seed, scenario)
     frame = _missing_values(frame, rngs["missing"])
-    frame = _incident(frame, rngs["incident"])
-    batch = _duplicate_batch(frame, rngs["duplicates"])
-    frame = _bad_records(frame, batch, rngs["bad_records"])
-    # the batch is loaded again right after itself
-    order = np.r_[np.arange(batch[-1] + 1), batch, np.arange(batch[-1] + 1, len(frame))]
-    frame = frame.iloc[order].reset_index(drop=True)
+    if scenario.incident_month is not None:
+        frame = _incident(frame, rngs["incident"], scenario.incident_month)
+    batch = (np.zeros(0, int) if scenario.duplicate_year is None
+             else _duplicate_batch(frame, rngs["duplicates"], scenario.duplicate_year))
+    frame = _bad_records(frame, batch, rngs["bad_records"], scenario.incident_month)
+    if len(batch):  # the batch is loaded again right after itself
+        order = np.r_[np.arange(batch[-1] + 1), batch, np.arange(batch[-1] + 1, len(frame))]
+        frame = frame.iloc[order].reset_index(drop=True)
+    frame = _with_retries(frame).reset_index(drop=True)
     frame = frame[list(COLUMNS)].round(DECIMALS)
     return frame.astype({"application_date": "datetime64[us]", "outcome_known_date": "datetime64[us]",
                          "early_delinquency_known_date": "datetime64[us]"})

@@ -27,6 +27,11 @@ What happens to a batch
     training. Row checks alone cannot see these: an income recorded in
     thousands (42 instead of 42,000) is a perfectly valid positive number.
 
+* **A row counts once.** A row equal to an earlier one (a batch loaded
+  twice) is quarantined; so is a row equal to an earlier one in everything
+  but its id (:data:`ID_COLUMNS`): the same applicant asking for the same
+  loan on the same day, stored twice because a client retried a request
+  that timed out and the intake gave the retry a new id.
 * **Nothing raises** for a malformed batch (wrong types, missing or extra
   columns, NaN, inf, text): every problem is reported. Only something that is
   not a DataFrame at all is a programming error (``TypeError``).
@@ -59,6 +64,9 @@ from mlecourse.lender.features import CATEGORIES, CATEGORICAL, INTEGERS, NUMERIC
 
 # Amounts whose scale a broken upstream system can change (units, thousands, cents).
 SCALE_COLUMNS = ("annual_income", "loan_amount", "monthly_debt")
+# Columns that name a row rather than say something about it: two rows equal in all
+# the rest are one application stored twice, whatever their ids.
+ID_COLUMNS = ("application_id",)
 PROBLEM_COLUMNS = ["level", "column", "check", "value", "row"]
 
 
@@ -277,9 +285,17 @@ def _check_rows(typed: pd.DataFrame, columns: list[str], found: _Findings) -> No
 
 
 def _check_duplicates(work: pd.DataFrame, found: _Findings) -> None:
-    duplicated = _duplicated(work) if len(work) and len(work.columns) else np.zeros(len(work), bool)
-    for position in np.flatnonzero(duplicated & ~found.bad_row):
+    """Rows equal to an earlier row, and rows equal to one in everything but the id (a retry)."""
+    if not len(work) or not len(work.columns):
+        return
+    exact = _duplicated(work)
+    content = [c for c in work.columns if c not in ID_COLUMNS]
+    under_new_id = (_duplicated(work[content]) & ~exact if content and len(content) < len(work.columns)
+                    else np.zeros(len(work), bool))
+    for position in np.flatnonzero(exact & ~found.bad_row):
         found.row(position, None, "duplicate of an earlier row")
+    for position in np.flatnonzero(under_new_id & ~found.bad_row):
+        found.row(position, ID_COLUMNS[0], "duplicate of an earlier row under another id")
 
 
 def _name_unseen_categories(typed: pd.DataFrame, found: _Findings) -> None:
@@ -393,26 +409,38 @@ def auc_standard_error(auc: float, positives: int, negatives: int) -> float:
     return math.sqrt(max(variance, 0.0))
 
 
+def _counts(y: np.ndarray, weights: np.ndarray | None) -> tuple[float, float]:
+    """Positives and negatives; with weights, their effective numbers (Kish: (sum w)^2 / sum w^2),
+    since a few heavy rows carry less information than as many rows of weight one."""
+    if weights is None:
+        return float((y == 1).sum()), float((y == 0).sum())
+    def effective(w):
+        return float(w.sum() ** 2 / (w ** 2).sum()) if len(w) else 0.0
+    return effective(weights[y == 1]), effective(weights[y == 0])
+
+
 def check_labels(labels, scores, recorded_auc: float | None = None,
-                 false_alarm: float = LABEL_FALSE_ALARM) -> LabelCheck:
+                 false_alarm: float = LABEL_FALSE_ALARM, weights=None) -> LabelCheck:
     """Do ``labels`` still relate to the inputs as they did when ``recorded_auc`` was measured?
 
     ``scores`` come from a model whose AUC was ``recorded_auc`` (rows with a
     missing score are left out). The new AUC may fall below the recorded one
     by sampling error only. With nothing recorded (``None``), the weaker
     question is asked: do the scores rank the labels better than chance?
+    ``weights`` (one per row; e.g. the inverse chance that a row's outcome is
+    known) weigh the AUC, and its error counts effective rows.
     """
     y = np.asarray(labels, dtype=float)
     s = np.asarray(scores, dtype=float)
     keep = np.isfinite(s) & np.isfinite(y)
+    w = None if weights is None else np.asarray(weights, dtype=float)[keep]
     y, s = y[keep], s[keep]
-    positives = int((y == 1).sum())
-    negatives = len(y) - positives
+    positives, negatives = _counts(y, w)
     z = float(norm.isf(false_alarm))
     recorded = None if recorded_auc is None else float(recorded_auc)
     if positives == 0 or negatives == 0:  # no AUC to measure: the labels cannot be right
         return LabelCheck(False, float("nan"), float("nan"), recorded, len(y), z)
-    auc = float(roc_auc_score(y, s))
+    auc = float(roc_auc_score(y, s, sample_weight=w))
     if recorded is None:
         # Chance is exact; only the new AUC varies: its error under "labels unrelated".
         floor = 0.5 + z * auc_standard_error(0.5, positives, negatives)

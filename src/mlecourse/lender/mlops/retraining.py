@@ -40,11 +40,18 @@ class Decision:
 def should_retrain(*, months_since_training: int, max_psi: float | None = None,
                    estimated_cost: float | None = None, psi_threshold: float = 0.25,
                    cost_threshold: float | None = None, cooldown: int = 3,
-                   max_age: int | None = None) -> Decision:
-    """Whether to retrain now, and why. Every rule that fires is a reason."""
+                   max_age: int | None = None, every_months: int | None = None) -> Decision:
+    """Whether to retrain now, and why. Every rule that fires is a reason.
+
+    ``months_since_training`` counts from the last retraining; ``max_age``
+    retrains a model that old; ``every_months`` is a calendar (a run every so
+    many months, whatever it decided); ``cooldown`` spaces the triggers.
+    """
     if months_since_training < 0:
         raise ValueError(f"months_since_training must be 0 or more, got {months_since_training}")
     reasons = []
+    if every_months is not None and months_since_training >= every_months:
+        reasons.append(f"scheduled: {months_since_training} months since the last run (every {every_months})")
     if max_age is not None and months_since_training >= max_age:
         reasons.append(f"the model is {months_since_training} months old (limit {max_age})")
     if months_since_training >= cooldown:

@@ -100,9 +100,11 @@ def use_store(folder: str | Path = DEFAULT_STORE, experiment: str = EXPERIMENT) 
     reuses the store and the experiment (a rerun never fails on "already exists").
     A new store's tables and the experiment are created under the store's lock.
     """
-    import mlflow
     from filelock import Timeout
 
+    with warnings.catch_warnings():  # tqdm's note, at import, that notebook progress bars need ipywidgets
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import mlflow
     quiet()
     folder = Path(folder).resolve()
     uri = store_uri(folder)

@@ -95,10 +95,12 @@ def library_versions() -> dict:
 
 
 def model_card(model, *, name: str, version: str, train_frame: pd.DataFrame, metrics: dict,
-               created: str | None = None, threshold: float | None = None) -> dict:
-    """The metadata written next to a model (everything but the file's hash)."""
+               created: str | None = None, threshold: float | None = None,
+               evaluation: dict | None = None) -> dict:
+    """The metadata written next to a model (everything but the file's hash). ``evaluation``:
+    the window its metrics were measured on (first and last date, rows), if known."""
     dates = train_frame[features.DATE] if features.DATE in train_frame else None
-    return {
+    card = {
         "format": CARD_FORMAT,
         "name": str(name),
         "version": str(version),
@@ -117,11 +119,14 @@ def model_card(model, *, name: str, version: str, train_frame: pd.DataFrame, met
         "metrics": {str(k): float(v) for k, v in dict(metrics).items()},
         "libraries": library_versions(),
     }
+    if evaluation is not None:
+        card["evaluation"] = dict(evaluation)
+    return card
 
 
 def save_model(model, directory, *, version: str, train_frame: pd.DataFrame, metrics: dict,
                name: str = "loan-default", created: str | None = None,
-               threshold: float | None = None) -> Path:
+               threshold: float | None = None, evaluation: dict | None = None) -> Path:
     """Write ``model.skops`` and ``model.json`` into ``directory`` (created if needed).
 
     ``created`` (ISO timestamp) defaults to now; pass a fixed one for a
@@ -132,7 +137,7 @@ def save_model(model, directory, *, version: str, train_frame: pd.DataFrame, met
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     card = model_card(model, name=name, version=version, train_frame=train_frame,
-                      metrics=metrics, created=created, threshold=threshold)
+                      metrics=metrics, created=created, threshold=threshold, evaluation=evaluation)
     model_path = directory / MODEL_FILE
     sio.dump(model, model_path)
     card["model_sha256"] = fingerprints.file_sha256(model_path)

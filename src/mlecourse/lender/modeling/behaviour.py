@@ -72,15 +72,33 @@ def directional(model, frame: pd.DataFrame, column: str, change, *, tolerance: f
                    f"(allowed: {max_share:.0%})")
 
 
+# Two textbook applications, in the data's own units (an interest rate in percent a year).
+STRONG = {"age": 45, "annual_income": 120_000.0, "employment_years": 15.0,
+          "loan_amount": 5_000.0, "loan_term_months": 36, "interest_rate": 6.5,
+          "monthly_debt": 200.0, "credit_score": 800.0, "num_credit_lines": 5,
+          "previous_defaults": 0, "employment_type": "salaried", "home_ownership": "own",
+          "region": "north", "channel": "branch", "loan_purpose": "car"}
+WEAK = {**STRONG, "annual_income": 18_000.0, "employment_years": 0.5, "credit_score": 520.0,
+        "previous_defaults": 3, "monthly_debt": 900.0, "loan_amount": 25_000.0, "interest_rate": 22.0}
+
+
+def check_units(case: dict) -> dict:
+    """A behavioural case in the data's units, or ValueError: a rate of 0.08 is a fraction where the
+    data has percent (the product offers 3.99 to 29.99), and the test would probe nothing real."""
+    low, high = features.OFFERED_RATES
+    if not low <= case["interest_rate"] <= high:
+        raise ValueError(f"interest_rate {case['interest_rate']} is outside the rates offered "
+                         f"({low} to {high}, percent a year): is it a fraction instead of a percent?")
+    for name, (lo, hi) in features.RANGES.items():
+        value = case.get(name)
+        if value is not None and ((lo is not None and value < lo) or (hi is not None and value > hi)):
+            raise ValueError(f"{name} {value} is outside its plausible range {lo} to {hi}")
+    return case
+
+
 def minimum_functionality(model, threshold: float = business.COSTS.threshold) -> Finding:
     """Two textbook applications: a strong one approved, one with 3 past defaults refused."""
-    strong = {"age": 45, "annual_income": 120_000.0, "employment_years": 15.0,
-              "loan_amount": 5_000.0, "loan_term_months": 36, "interest_rate": 0.08,
-              "monthly_debt": 200.0, "credit_score": 800.0, "num_credit_lines": 5,
-              "previous_defaults": 0, "employment_type": "salaried", "home_ownership": "own",
-              "region": "north", "channel": "branch", "loan_purpose": "car"}
-    weak = {**strong, "annual_income": 18_000.0, "employment_years": 0.5, "credit_score": 520.0,
-            "previous_defaults": 3, "monthly_debt": 900.0, "loan_amount": 25_000.0}
+    strong, weak = check_units(STRONG), check_units(WEAK)
     frame = pd.DataFrame([strong, weak])[list(features.RAW_FEATURES)]
     p_strong, p_weak = _scores(model, frame)
     ok = p_strong <= threshold < p_weak

@@ -8,8 +8,13 @@ For each month, in order, what a lender's batch job would do:
 2. **clean** the accepted rows as training was cleaned (``features.clean_loans``);
 3. **score** them through the service over HTTP, ``batch_size`` applications
    per request (the service accepts up to ``serving.MAX_BATCH``), timing each;
-4. **log** every prediction (:mod:`mlecourse.lender.monitoring.predlog`) and the loans'
-   outcomes, each with the date it becomes known.
+4. **fund** the approved applications and, at random, a documented share of
+   the refused ones (the random-approval holdout of
+   :mod:`mlecourse.lender.monitoring.outcomes`);
+5. **log** every prediction (:mod:`mlecourse.lender.monitoring.predlog`) and the
+   *funded* loans' outcomes, each with the date it becomes known. A refused
+   applicant never borrows: the data file knows their outcome, the lender
+   never does, and the log never holds it.
 
 The clock is the data's: an application is scored on its ``application_date``.
 """
@@ -22,7 +27,7 @@ import pandas as pd
 
 from mlecourse.lender import features
 from mlecourse.lender.data import validation
-from mlecourse.lender.monitoring import predlog
+from mlecourse.lender.monitoring import outcomes, predlog
 from mlecourse.lender.serving.api import MAX_BATCH, as_applications
 
 
@@ -47,8 +52,9 @@ def months_of(frame: pd.DataFrame, start: str, end: str) -> list[str]:
 
 
 def score_month(client, applications: pd.DataFrame, conn, month: str,
-                batch_size: int = MAX_BATCH) -> tuple[int, int]:
-    """Score ``applications`` through the service in batches and log them: (rows, requests)."""
+                batch_size: int = MAX_BATCH, holdout: float = outcomes.HOLDOUT_SHARE) -> tuple[int, int]:
+    """Score ``applications`` through the service in batches, decide which loans are funded
+    (``holdout``: the share of refusals funded at random), and log them: (rows, requests)."""
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValueError(f"batch_size must be 1 to {MAX_BATCH}, got {batch_size}")
     requests = 0
@@ -62,14 +68,17 @@ def score_month(client, applications: pd.DataFrame, conn, month: str,
             raise ReplayError(f"{month}: the service answered {response.status_code} to a batch of "
                               f"{len(bodies)}: {response.text[:200]}")
         requests += 1
+        answer = response.json()
+        funded = outcomes.funding([p["decision"] for p in answer["predictions"]], part["application_id"],
+                                  holdout)
         predlog.log_predictions(conn, predlog.prediction_rows(
-            f"{month}-{requests:03d}", part, bodies, response.json(), latency_ms))
+            f"{month}-{requests:03d}", part, bodies, answer, latency_ms, funded))
     return len(applications), requests
 
 
 def replay_month(client, raw_month: pd.DataFrame, conn, month: str, reference: validation.Reference,
-                 batch_size: int = MAX_BATCH) -> MonthResult:
-    """Validate, clean, score and log one month of raw applications."""
+                 batch_size: int = MAX_BATCH, holdout: float = outcomes.HOLDOUT_SHARE) -> MonthResult:
+    """Validate, clean, score, fund and log one month of raw applications."""
     began = time.perf_counter()
     report = validation.validate_batch(raw_month, reference)
     if report.rejected:
@@ -77,19 +86,19 @@ def replay_month(client, raw_month: pd.DataFrame, conn, month: str, reference: v
         return MonthResult(month, report.rows_in, 0, True, list(report.reasons),
                            seconds=time.perf_counter() - began)
     clean, _ = features.clean_loans(report.accepted)
-    scored, requests = score_month(client, clean, conn, month, batch_size)
-    predlog.record_outcomes(conn, clean)
+    scored, requests = score_month(client, clean, conn, month, batch_size, holdout)
+    predlog.record_outcomes(conn, clean)  # the funded loans' only
     return MonthResult(month, report.rows_in, scored, False, requests=requests,
                        seconds=time.perf_counter() - began)
 
 
 def replay(client, raw: pd.DataFrame, conn, months: list[str], reference: validation.Reference,
-           batch_size: int = MAX_BATCH) -> pd.DataFrame:
+           batch_size: int = MAX_BATCH, holdout: float = outcomes.HOLDOUT_SHARE) -> pd.DataFrame:
     """Replay ``months`` of ``raw`` through the service behind ``client`` (an httpx.Client).
 
     Returns one row per month: rows in, scored, rejected, requests, seconds.
     """
     by_month = raw["application_date"].dt.strftime("%Y-%m")
-    results = [replay_month(client, raw[by_month == month], conn, month, reference, batch_size)
+    results = [replay_month(client, raw[by_month == month], conn, month, reference, batch_size, holdout)
                for month in months]
     return pd.DataFrame([r.__dict__ for r in results])

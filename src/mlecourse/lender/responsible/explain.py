@@ -116,19 +116,22 @@ def reference_applicant(train: pd.DataFrame, model) -> pd.Series:
 def replacement_contributions(model, X: pd.DataFrame, reference: pd.Series) -> pd.DataFrame:
     """Per raw input: the applicant's log-odds minus those with that input set to ``reference``.
 
-    One batched prediction per input. Unlike SHAP the parts need not add up
-    to the total (inputs interact), and correlated inputs can each claim the
-    same effect; the chapter shows both limits.
+    One prediction for all of it: the rows with each input replaced in turn
+    are stacked and scored in a single call, which on a one-row request
+    (``POST /explain``) costs one model call instead of sixteen. Unlike SHAP
+    the parts need not add up to the total (inputs interact), and correlated
+    inputs can each claim the same effect; the chapter shows both limits.
     """
-    base = log_odds(model, X)
-    out = {}
+    variants = [X]
     for column in features.RAW_FEATURES:
         changed = X.copy()
         changed[column] = reference[column]
         if column in features.NUMERIC:
             changed[column] = changed[column].astype("float64")
-        out[column] = base - log_odds(model, changed)
-    return pd.DataFrame(out, index=X.index)
+        variants.append(changed)
+    scores = log_odds(model, pd.concat(variants, ignore_index=True)).reshape(len(variants), len(X))
+    return pd.DataFrame({column: scores[0] - scores[i + 1] for i, column in enumerate(features.RAW_FEATURES)},
+                        index=X.index)
 
 
 def top_agreement(a: pd.Series, b: pd.Series, k: int = 3) -> float:

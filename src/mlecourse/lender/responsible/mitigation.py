@@ -7,12 +7,18 @@ returns something the audit (:mod:`mlecourse.lender.responsible.fairness`) can m
   weights each (group, outcome) cell so that group and outcome look
   independent in training;
 * **in-processing**: :func:`fit_exponentiated_gradient` (Agarwal et al., 2018)
-  trains a randomised mixture of models under a fairness constraint;
+  trains a randomised mixture of models under a fairness constraint, and
+  :func:`fit_unconstrained` the same learner on the same rows without it, so
+  that the price reported is the constraint's, not the learner's;
 * **post-processing**: :func:`fit_threshold_optimizer` (Hardt et al., 2016)
   picks group-specific thresholds on a trained model's scores, and
   :func:`policy_thresholds` does the same for the lender's own cost and an
   approval-ratio policy, raising :class:`PolicyError` when no threshold can
   meet it.
+
+The search for a less discriminatory alternative (a model that never sees the
+group when deciding) lives in :mod:`mlecourse.lender.responsible.alternatives`;
+:func:`less_discriminatory_alternatives` is re-exported here.
 
 And one fix only a synthetic world can check: :func:`with_true_records`
 replaces the biased bureau score by the score without its penalty, which the
@@ -30,6 +36,7 @@ from mlecourse.lender import features
 from mlecourse.lender.data import loans
 from mlecourse.lender.modeling import estimators
 from mlecourse.lender.business import COSTS, Costs, decision_cost
+from mlecourse.lender.responsible.alternatives import less_discriminatory_alternatives  # noqa: F401
 from mlecourse.lender.responsible.fairness import check_sensitive
 
 
@@ -114,16 +121,29 @@ class ReducedModel:
             return self.mitigator._pmf_predict(self.preprocessor.transform(X))
 
 
+def same_rows(train: pd.DataFrame, rows: int = 6000, seed: int = 0) -> pd.DataFrame:
+    """The subsample the in-processing methods fit on: ``rows`` applications of ``train``.
+
+    One function for the constrained model and its unconstrained twin, so that
+    both see exactly the same applications.
+    """
+    return train.sample(n=min(rows, len(train)), random_state=seed)
+
+
 def fit_exponentiated_gradient(train: pd.DataFrame, constraint: str = "demographic_parity",
                                bound: float = 0.02, rows: int = 6000, max_iter: int = 20,
                                sensitive: str = "ethnicity", seed: int = 0) -> ReducedModel:
     """Agarwal et al.'s reductions: logistic regressions under a constraint, on the lender's cost.
 
     Each iteration refits the base model, so ``rows`` (a random subsample of
-    ``train``) and ``max_iter`` keep the fit to a few seconds; logistic
-    regression is the base model for the same reason (a boosted model per
-    iteration would take a minute). ``constraint``: ``demographic_parity``
-    (equal refusal rates) or ``equalized_odds`` (equal TPR and FPR).
+    ``train``, :func:`same_rows`) and ``max_iter`` keep the fit to a few
+    seconds; logistic regression is the base model for the same reason (a
+    boosted model per iteration would take a minute). Compare it with
+    :func:`fit_unconstrained` on the same arguments, not with the course's
+    boosted model: that comparison mixes the price of the constraint with the
+    price of a weaker learner on fewer rows. ``constraint``:
+    ``demographic_parity`` (equal refusal rates) or ``equalized_odds`` (equal
+    TPR and FPR).
     """
     from fairlearn.reductions import DemographicParity, EqualizedOdds, ExponentiatedGradient
     from sklearn.linear_model import LogisticRegression
@@ -131,7 +151,7 @@ def fit_exponentiated_gradient(train: pd.DataFrame, constraint: str = "demograph
     kinds = {"demographic_parity": DemographicParity, "equalized_odds": EqualizedOdds}
     if constraint not in kinds:
         raise PolicyError(f"unknown constraint {constraint!r}; use one of {', '.join(kinds)}")
-    sample = train.sample(n=min(rows, len(train)), random_state=seed)
+    sample = same_rows(train, rows, seed)
     X, y = features.features_and_target(sample)
     preprocessor = features.build_preprocessor(scale=True).fit(X)
     mitigator = ExponentiatedGradient(LogisticRegression(max_iter=1000),
@@ -141,6 +161,17 @@ def fit_exponentiated_gradient(train: pd.DataFrame, constraint: str = "demograph
         mitigator.fit(preprocessor.transform(X), y.to_numpy(),
                       sensitive_features=check_sensitive(sample[sensitive]).to_numpy())
     return ReducedModel(preprocessor, mitigator)
+
+
+def fit_unconstrained(train: pd.DataFrame, rows: int = 6000, seed: int = 0):
+    """The same learner as :func:`fit_exponentiated_gradient`, on the same rows, with no constraint.
+
+    A logistic regression behind the same scaled features, fitted on
+    :func:`same_rows` of ``train``; decide with the lender's cost threshold.
+    Its cost and gaps are the baseline against which the constraint's price
+    is read.
+    """
+    return estimators.train_model(same_rows(train, rows, seed), "logistic")
 
 
 # --- post-processing ------------------------------------------------------------------

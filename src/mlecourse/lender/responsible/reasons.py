@@ -36,7 +36,7 @@ REASONS = {
     "monthly_debt": ("R03", "Your existing monthly debt payments are high for your income."),
     "annual_income": ("R04", "Your income is low for the amount and term requested."),
     "loan_amount": ("R05", "The amount requested is high for your income."),
-    "interest_rate": ("R06", "The interest rate of the loan makes its repayments high."),
+    "interest_rate": ("R06", "The interest rate of the loan makes its repayments high for your income."),
     "loan_term_months": ("R07", "The repayment term requested carries more risk; a different term may change the decision."),
     "employment_years": ("R08", "Your time in your current job is short."),
     "employment_type": ("R09", "Your type of employment is associated with less regular income."),
@@ -47,11 +47,51 @@ REASONS = {
     "region": ("R14", "The region of the application carries more risk."),
     "age": ("R15", "Your age band carries more risk in our scoring model."),
 }
-# Inputs a refusal should never be explained by, and a lender should review
-# if the model relies on them: the region is a proxy for a protected group
-# (see the fairness audit), and under Regulation B age may be used only in
-# narrowly defined ways (12 CFR 1002.6(b)(2)). They are reported separately.
-REVIEW = ("region", "age", "channel")
+# Inputs a refusal should not rest on without a person's review, and why. An
+# input the fairness audit shows to carry the group (fairness.proxy_strength:
+# it predicts the group with an AUC of PROXY_FLAG_AUC or more on its own), or
+# one the law restricts, is flagged on every notice that cites it: the reason
+# is still given (a notice must state the reasons the model used), and a
+# person reviews the refusal before it goes out. :func:`review_table` states
+# the review for each code; a test fails if a measured proxy is not in it.
+REVIEW = {
+    "interest_rate": "the lender's own legacy price: it charged the minority a premium, and it is the "
+                     "input that reveals the group best; a model without it is the less "
+                     "discriminatory alternative, which never cites it",
+    "credit_score": "the bureau's score is recorded lower for the minority (measurement bias); keep the "
+                    "reason, and ask the bureau for its validation by group",
+    "region": "a proxy for the group: it summarises the districts where most minority applicants live",
+    "age": "Regulation B lets a scoring system use age only if an applicant of 62 or over is never "
+           "scored down for it (12 CFR 1002.6(b)(2)); the service makes sure they are not",
+    "channel": "follows age (older applicants apply at the branch), so it can stand in for age",
+}
+PROXY_FLAG_AUC = 0.6
+
+
+def review_table(proxy_auc: pd.Series | None = None) -> pd.DataFrame:
+    """Every reason code, whether a person reviews it before it is given, and why.
+
+    ``proxy_auc``: how well each input predicts the group on its own
+    (:func:`mlecourse.lender.responsible.fairness.proxy_strength`), shown
+    beside each code. Raises ``ValueError`` if an input at or above
+    :data:`PROXY_FLAG_AUC` has no review: a proxy must never be cited unflagged.
+    """
+    proxy_auc = pd.Series(dtype=float) if proxy_auc is None else proxy_auc
+    missing = sorted(unreviewed(proxy_auc))
+    if missing:
+        raise ValueError(f"{', '.join(missing)} predict(s) the group with an AUC of {PROXY_FLAG_AUC} or "
+                         "more but have no review in reasons.REVIEW; add one")
+    rows = [{"code": code, "input": name, "proxy_auc": proxy_auc.get(name, np.nan),
+             "review": name in REVIEW, "why": REVIEW.get(name, "")}
+            for name, (code, _) in REASONS.items()]
+    return pd.DataFrame(rows).set_index("code")
+
+
+def unreviewed(proxy_auc: pd.Series) -> set[str]:
+    """Inputs that predict the group at least as well as PROXY_FLAG_AUC and have no review."""
+    return {name for name, auc in proxy_auc.items() if auc >= PROXY_FLAG_AUC and name in REASONS
+            and name not in REVIEW}
+
 
 # A typical approved applicant of 2019-2020: the medians and commonest values
 # of the raw inputs among the training applicants the course's model approves
@@ -106,13 +146,28 @@ class Explanation(BaseModel):
     reasons: list[Reason] = Field(description="principal reasons of a refusal, at most four; empty if approved")
 
 
+class PlainReason(BaseModel):
+    code: str = Field(description="stable code of the reason, e.g. R03")
+    input: str = Field(description="the application field the reason is about")
+    text: str = Field(description="the sentence shown to the applicant")
+    review: bool = Field(description="true when the input needs a compliance review before it is given")
+
+
+class PlainExplanation(BaseModel):
+    """An explanation without numbers: what a service that publishes decisions only gives."""
+    model_version: str
+    decision: str
+    reasons: list[PlainReason] = Field(description="principal reasons of a refusal, strongest first, at most "
+                                                   "four; empty if approved")
+
+
 # One explanation replaces each of the 15 inputs in turn: some twenty model
 # calls. The rate limiter charges it as twenty predictions.
 EXPLAIN_COST = 20
 
 
-def router(model, metadata: dict, *, probability_decimals: int | None = 4, workers: int = 1,
-           max_waiting: int = 4) -> APIRouter:
+def router(model, metadata: dict, *, probability_decimals: int | None = 4, decisions_only: bool = False,
+           workers: int = 1, max_waiting: int = 4) -> APIRouter:
     """``POST /explain`` (one application in, an :class:`Explanation` out), for the model service.
 
     Hand it to ``api.create_app(..., routers=[...])``: the service's guard
@@ -120,7 +175,8 @@ def router(model, metadata: dict, *, probability_decimals: int | None = 4, worke
     body is validated by the service's own application schema, so /explain
     accepts exactly what /predict accepts. The probability is rounded as
     /predict rounds it (a precise score helps a model thief, not the
-    applicant). The work runs in a bounded pool of ``workers`` threads, with
+    applicant); with ``decisions_only`` the answer carries no number at all
+    (:class:`PlainExplanation`). The work runs in a bounded pool of ``workers`` threads, with
     ``max_waiting`` more queued: past that, 503 with ``Retry-After``, so a
     storm of explanations never starves /health or /predict.
     """
@@ -134,13 +190,17 @@ def router(model, metadata: dict, *, probability_decimals: int | None = 4, worke
         with limit():  # in the worker thread, as the service's own model calls
             frame = api.applications_frame([values], columns)
             result = explain_applications(model, frame, threshold)[0]
+        if decisions_only:
+            return PlainExplanation(model_version=version, decision=result["decision"],
+                                    reasons=result["reasons"]).model_dump()
         if probability_decimals is not None:
             result["probability_of_default"] = round(result["probability_of_default"], probability_decimals)
         return Explanation(model_version=version, **result).model_dump()
 
     routes = APIRouter()
 
-    @routes.post("/explain", response_model=Explanation, responses=api.shed_response(),
+    @routes.post("/explain", response_model=PlainExplanation if decisions_only else Explanation,
+                 responses=api.shed_response(),
                  summary="Why this application is refused: up to four principal reasons",
                  openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                      "schema": application.model_json_schema()}}}, "x-rate-cost": EXPLAIN_COST})

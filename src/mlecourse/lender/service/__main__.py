@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how long overlapping requests wait to be batched (default: %(default)s)")
     parser.add_argument("--assistant", action="store_true",
                         help="also serve the policy assistant of chapter 9 at /llm/answer (loads the open model)")
+    parser.add_argument("--decisions-only", action="store_true",
+                        help="answer with decisions only, no probability (slows copying the model by querying it)")
     parser.add_argument("--no-micro-batching", action="store_true",
                         help="score each request on its own (to measure what batching gains)")
     return parser
@@ -71,7 +73,7 @@ def main(argv=None) -> int:
                                   rate_limit=args.rate_limit or None, burst=args.burst,
                                   allowed_hosts=(*auth.LOOPBACK_HOSTS, *(args.allowed_host or ())),
                                   micro_batching=not args.no_micro_batching,
-                                  max_wait_ms=args.max_wait_ms)
+                                  max_wait_ms=args.max_wait_ms, decisions_only=args.decisions_only)
     except artifact.ArtifactError as error:
         log.error("refusing to start: %s", error)
         return 2

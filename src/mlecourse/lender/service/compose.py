@@ -15,6 +15,9 @@ Routes::
     POST /explain                       one application -> decision and up to four reasons
     POST /llm/answer, /llm/answer/stream  with ``assistant``: a customer's question -> an answer
                                         from the policies (chapter 9), whole or token by token
+
+Every route scores an applicant of 62 or over at the most favourable age
+(Regulation B's age rule, :mod:`mlecourse.lender.responsible.age_rule`).
 """
 from __future__ import annotations
 
@@ -26,24 +29,30 @@ from contextlib import contextmanager
 from fastapi import APIRouter, FastAPI
 
 from mlecourse.lender.modeling import artifact
-from mlecourse.lender.responsible import reasons
+from mlecourse.lender.responsible import age_rule, reasons
 from mlecourse.lender.serving import api
 
 log = logging.getLogger("mlecourse.lender.service")
 COMMAND = ("-m", "mlecourse.lender.service")
 
 
-def create_app(model, metadata: dict, *, assistant: APIRouter | None = None, **kwargs) -> FastAPI:
+def create_app(model, metadata: dict, *, assistant: APIRouter | None = None, age_floor: bool = True,
+               **kwargs) -> FastAPI:
     """The whole service for ``model``: /predict and the rest, and /explain, behind one guard.
 
     ``assistant``: the LLM routes (:func:`assistant`), mounted beside the others
-    when given. ``kwargs`` are :func:`api.create_app`'s (keys, rate limit, batching, ...).
+    when given. ``kwargs`` are :func:`api.create_app`'s (keys, rate limit,
+    batching, ``decisions_only``, ...). With ``age_floor`` (the default) every
+    route scores an applicant of 62 or over at the most favourable age
+    (:class:`age_rule.ElderlyFloor`, Regulation B's age rule), so no answer
+    and no reason code scores them down for their age.
     """
-    decimals = kwargs.get("probability_decimals", 4)
-    routers = [reasons.router(model, metadata, probability_decimals=decimals)]
+    served = age_rule.ElderlyFloor(model) if age_floor else model
+    routers = [reasons.router(served, metadata, probability_decimals=kwargs.get("probability_decimals", 4),
+                              decisions_only=kwargs.get("decisions_only", False))]
     if assistant is not None:
         routers.append(assistant)
-    return api.create_app(model, metadata, routers=[*routers, *kwargs.pop("routers", ())], **kwargs)
+    return api.create_app(served, metadata, routers=[*routers, *kwargs.pop("routers", ())], **kwargs)
 
 
 def assistant(**kwargs) -> APIRouter:

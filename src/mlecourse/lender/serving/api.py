@@ -34,7 +34,9 @@ Design choices, each for a reason:
   :mod:`mlecourse.lender.serving.limits` holds these limits.
 * **Not an open oracle.** A per-client rate limit counts applications;
   probabilities are rounded to 4 decimals (the decision uses the unrounded
-  one) and /version does not publish the threshold. See
+  one), or left out altogether (``decisions_only=True``: each prediction is
+  its decision alone, which makes copying the model by querying it slower),
+  and /version does not publish the threshold. See
   :mod:`mlecourse.lender.serving.auth`.
 * **The model is loaded once**, when the app is created, never per request.
   The request body is parsed and validated by pydantic-core directly from
@@ -66,7 +68,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from mlecourse.lender import business, features
 from mlecourse.lender.modeling import artifact, openmp
-from mlecourse.lender.serving import auth, guard, limits, metrics
+from mlecourse.lender.serving import auth, guard, limits
+from mlecourse.lender.serving import metrics as service_metrics
 from mlecourse.lender.serving.batcher import MicroBatcher, Overloaded
 
 log = logging.getLogger("mlecourse.lender.serving.api")
@@ -234,6 +237,16 @@ class Predictions(BaseModel):
     predictions: list[Prediction]
 
 
+class Decision(BaseModel):
+    decision: Literal["approve", "refuse"] = Field(
+        ..., description="from the probability and the model's threshold; the probability is not published")
+
+
+class Decisions(BaseModel):
+    model_version: str
+    predictions: list[Decision]
+
+
 class ErrorItem(BaseModel):
     field: str
     loc: list[str | int]
@@ -281,7 +294,8 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
                model_threads: int | None = 1, api_keys=(), rate_limit: float | None = None,
                burst: float | None = None, allowed_hosts=None, probability_decimals: int | None = 4,
                micro_batching: bool = True, max_wait_ms: float = 2.0,
-               max_queue_rows: int | None = None, routers: Sequence[APIRouter] = ()) -> FastAPI:
+               max_queue_rows: int | None = None, routers: Sequence[APIRouter] = (),
+               decisions_only: bool = False, metrics: bool = True) -> FastAPI:
     """A FastAPI app serving ``model`` (a fitted pipeline) described by ``metadata``.
 
     ``metadata`` is a model card (:func:`mlecourse.lender.modeling.artifact.load_model`); its
@@ -301,12 +315,17 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     ``api_keys`` (empty: no key asked; see :mod:`mlecourse.lender.serving.auth`),
     ``rate_limit`` applications per second per client with ``burst`` (None:
     no limit), ``allowed_hosts`` (default: loopback names; ``("*",)`` turns
-    the check off), ``probability_decimals`` (None: full precision).
+    the check off), ``probability_decimals`` (None: full precision),
+    ``decisions_only`` (answers carry the decision without the probability;
+    /metrics still records the scores).
     ``micro_batching`` scores concurrent requests in one model call
     (:mod:`mlecourse.lender.serving.batcher`), waiting up to ``max_wait_ms`` when
     requests overlap; at most ``max_queue_rows`` rows wait (default: four
     full batches), past that /predict answers 503 with Retry-After.
+    ``metrics=False`` leaves out the Prometheus metrics (no GET /metrics): only to
+    measure what they cost, as the monitoring chapter does.
     """
+    with_metrics = metrics  # the parameter shadows no module: serving.metrics is service_metrics here
     metadata = dict(metadata or {})
     schema = metadata.get("features") or artifact.feature_schema()
     columns = tuple(schema)
@@ -339,6 +358,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     app.state.batcher = batcher
     app.state.model_threads = model_threads
     app.state.probability_decimals = probability_decimals
+    app.state.decisions_only = decisions_only
 
     # Liveness: the process and its event loop are alive. It must stay 200
     # under any load: a liveness failure restarts the pod, and restarting
@@ -360,15 +380,18 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     async def version():
         return version_body
 
-    @app.post("/predict", response_model=Predictions, responses=shed_response(), openapi_extra={
-        "requestBody": _json_schema(application, max_batch), guard.COST_KEY: 1})
+    @app.post("/predict", response_model=Decisions if decisions_only else Predictions,
+              responses=shed_response(), openapi_extra={
+                  "requestBody": _json_schema(application, max_batch), guard.COST_KEY: 1})
     async def predict(request: Request) -> Response:
         items = await applications(request)
         if isinstance(items, Response):
             return items
         probabilities = (await batcher.submit(items) if batcher is not None
                          else await asyncio.to_thread(score, items))
-        return Response(_answer(probabilities, threshold, model_version, probability_decimals),
+        if decisions_only and collectors is not None:
+            collectors.observe_probabilities(probabilities)
+        return Response(_answer(probabilities, threshold, model_version, probability_decimals, decisions_only),
                         media_type="application/json")
 
     for router in routers:
@@ -377,7 +400,7 @@ def create_app(model, metadata: dict, *, max_batch: int = MAX_BATCH,
     harden(app, api_keys=api_keys, limiter=limiter, allowed_hosts=allowed_hosts,
            max_items=max(max_batch, limits.MAX_ITEMS))
     # monitoring: request counts, latency and scores at GET /metrics (Prometheus; chapter 6)
-    metrics.instrument(app, model_version)
+    collectors = service_metrics.instrument(app, model_version) if with_metrics else None
     return app
 
 
@@ -417,10 +440,13 @@ def harden(app: FastAPI, *, api_keys=(), limiter: auth.RateLimiter | None = None
     return app
 
 
-def _answer(probabilities, threshold: float, model_version: str, decimals: int | None) -> str:
-    """The /predict body: each probability (rounded to ``decimals``) and its decision."""
+def _answer(probabilities, threshold: float, model_version: str, decimals: int | None,
+            decisions_only: bool = False) -> str:
+    """The /predict body: each probability (rounded to ``decimals``) and its decision, or the decision alone."""
     values = np.asarray(probabilities, dtype=float)
     decisions = np.where(values > threshold, "refuse", "approve").tolist()
+    if decisions_only:
+        return json.dumps({"model_version": model_version, "predictions": [{"decision": d} for d in decisions]})
     shown = (np.round(values, decimals) if decimals is not None else values).tolist()
     predictions = [{"probability_of_default": p, "decision": d} for p, d in zip(shown, decisions)]
     return json.dumps({"model_version": model_version, "predictions": predictions})

@@ -95,16 +95,20 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def take(self, client: str, cost: float = 1.0) -> float:
-        cost = min(cost, self.burst)  # a full batch is always possible, after a wait
+        # A request dearer than the whole burst (a batch larger than it) may go once the
+        # bucket is full, and leaves it in debt for its full cost: a batch of 1,000 costs
+        # 1,000 applications whatever the burst. (Charging it only the burst let a client
+        # with a burst of 10 score 1,000 applications every 10 / rate seconds.)
+        needed = min(cost, self.burst)
         with self._lock:
             now = self.clock()
             tokens, last = self._buckets.get(client, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= cost:
+            if tokens >= needed:
                 self._store(client, tokens - cost, now)
                 return 0.0
             self._store(client, tokens, now)
-            return (cost - tokens) / self.rate
+            return (needed - tokens) / self.rate
 
     def _store(self, client, tokens, now) -> None:
         if client not in self._buckets and len(self._buckets) >= self.max_clients:

@@ -10,6 +10,9 @@
   include the decision threshold, so the refusal rate is a PromQL query;
 * ``lender_model_info{model_version}``: 1, to join the version onto any series.
 
+:func:`read` parses that page back (with ``prometheus_client``'s own parser), as
+a scraper would: the totals of a few series, summed over their labels.
+
 Each app gets its own ``CollectorRegistry``: two apps in one process (a
 canary and the stable model in a test) do not mix their counts. The
 middleware is plain ASGI, not Starlette's ``BaseHTTPMiddleware``: it wraps
@@ -22,6 +25,7 @@ import json
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)  # seconds
 # 1/6 is the cost-based decision threshold of business.COSTS: scores above it are refused
@@ -64,9 +68,14 @@ class ServiceMetrics:
             predictions = json.loads(body)["predictions"]
         except (ValueError, KeyError, TypeError):
             return  # not a prediction answer: nothing to observe
+        self.observe_probabilities(p["probability_of_default"] for p in predictions
+                                   if isinstance(p, dict) and "probability_of_default" in p)
+
+    def observe_probabilities(self, values) -> None:
+        """Record scores the answers do not carry (a service that publishes decisions only)."""
         histogram = self.scores.labels(self.version)
-        for prediction in predictions:
-            histogram.observe(prediction["probability_of_default"])
+        for value in values:
+            histogram.observe(float(value))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -117,3 +126,23 @@ def instrument(app, model_version: str) -> ServiceMetrics:
 
     app.add_middleware(_MetricsMiddleware, metrics=metrics)
     return metrics
+
+
+# What the monitoring chapter reads after each year of its replay.
+PREDICT_SERIES = ("lender_requests_total", "lender_request_duration_seconds_count",
+                  "lender_request_duration_seconds_sum", "lender_predicted_default_probability_count",
+                  "lender_predicted_default_probability_sum")
+
+
+def read(exposition: str, names=PREDICT_SERIES, path: str = "/predict") -> dict[str, float]:
+    """The totals of the samples ``names`` in a /metrics page (Prometheus' text format).
+
+    Samples are summed over their labels (every status, every model version);
+    a sample with a ``path`` label counts only if it is ``path``.
+    """
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name in names and sample.labels.get("path", path) == path:
+                found[sample.name] = found.get(sample.name, 0.0) + sample.value
+    return found
