@@ -131,12 +131,16 @@ def explain_applications(model, frame: pd.DataFrame, threshold: float = COSTS.th
     return out
 
 
-class Reason(BaseModel):
+class PlainReason(BaseModel):
+    """A reason as the applicant reads it; what a service that publishes decisions only gives."""
     code: str = Field(description="stable code of the reason, e.g. R03")
     input: str = Field(description="the application field the reason is about")
     text: str = Field(description="the sentence shown to the applicant")
-    log_odds: float = Field(description="how far this input moved the score towards refusal")
     review: bool = Field(description="true when the input needs a compliance review before it is given")
+
+
+class Reason(PlainReason):
+    log_odds: float = Field(description="how far this input moved the score towards refusal")
 
 
 class Explanation(BaseModel):
@@ -144,13 +148,6 @@ class Explanation(BaseModel):
     probability_of_default: float
     decision: str
     reasons: list[Reason] = Field(description="principal reasons of a refusal, at most four; empty if approved")
-
-
-class PlainReason(BaseModel):
-    code: str = Field(description="stable code of the reason, e.g. R03")
-    input: str = Field(description="the application field the reason is about")
-    text: str = Field(description="the sentence shown to the applicant")
-    review: bool = Field(description="true when the input needs a compliance review before it is given")
 
 
 class PlainExplanation(BaseModel):
