@@ -258,39 +258,39 @@ HINTS = {
   ]
  },
  "6.2": {
-  "title": "Which features drift in January 2023?",
+  "title": "A drift detector with a false-alarm budget",
   "workbook": "06_monitoring.ipynb",
   "hints": [
-   "`month_psi()` gives one PSI per feature for January 2023.",
-   "Keep the features whose PSI is strictly greater than 0.1.",
-   "Return their names as a list (the order does not matter)."
+   "The threshold comes from the quiet months only: sort their values from the largest down; with a budget of b, at most b of them may be strictly above it.",
+   "So the threshold is the value at position `budget` of that sorted list (position 0 is the largest).",
+   "Then return, in the series' order, the months that are not quiet and whose value is strictly greater than the threshold."
   ]
  },
  "6.3": {
-  "title": "A threshold for a false-alarm budget",
+  "title": "False alarms on months that did not set the threshold",
   "workbook": "06_monitoring.ipynb",
   "hints": [
-   "The budget is 2 false alarms over these quiet months: at most 2 months may be strictly above the threshold.",
-   "Sort the values from the largest down.",
-   "The threshold is the value with exactly 2 values above it: the 3rd largest."
+   "A threshold set on all the quiet months leaves exactly the budget above it: that is arithmetic, not a measurement.",
+   "For each quiet month: drop it (`values.drop(month)`), set the threshold on the others as in 6.2, and ask whether the month left out is strictly above it.",
+   "Count the months that ring; divided by the number of months, it is a false-alarm rate measured out of sample."
   ]
  },
  "6.4": {
   "title": "Find the incident in the log",
   "workbook": "06_monitoring.ipynb",
   "hints": [
-   "The log's `inputs` column holds each request as JSON: `json.loads` it.",
+   "The log's `inputs` column holds each request as JSON: `json.loads` it. A field left out of a request is absent from its JSON: read it with `.get(\"annual_income\")`.",
    "Compute the median `annual_income` of each month.",
    "One month's median is off by a factor no economy produces. Give it as 'YYYY-MM'."
   ]
  },
  "6.5": {
-  "title": "What was knowable on 30 September 2023?",
+  "title": "What the lender knew on a day",
   "workbook": "06_monitoring.ipynb",
   "hints": [
-   "An outcome is known on its `outcome_known_date` (table `outcomes`), not on the day the loan was scored.",
-   "Join `predictions` and `outcomes` on `application_id`.",
-   "Count the rows whose outcome_known_date is on or before '2023-09-30' (on the day counts)."
+   "An outcome is known on its `outcome_known_date` (table `outcomes`), not on the day the loan was scored; a refused application has no outcome at all.",
+   "Join `predictions` and `outcomes` on `application_id` and count the rows whose `outcome_known_date` is on or before the day (the dates are text 'YYYY-MM-DD', which compares as dates do).",
+   "`conn.execute(query, (day,)).fetchone()[0]` runs a query with the day as a parameter."
   ]
  },
  "6.6": {
@@ -302,12 +302,22 @@ HINTS = {
    "Return a Series indexed by policy, like `policy_costs()`'s index."
   ]
  },
+ "6.7": {
+  "title": "The cost a lender can see, and the cost it estimates",
+  "workbook": "06_monitoring.ipynb",
+  "hints": [
+   "Keep the loans whose outcome is known (`defaulted` not missing): the approved ones and the holdout's.",
+   "Each one's cost: a refused loan that would have been repaid costs 1,000, an approved loan that defaults 5,000, anything else 0.",
+   "Weigh each by 1 / propensity and take the weighted mean: sum(w * cost) / sum(w)."
+  ]
+ },
  "7.1": {
-  "title": "The best run under a constraint",
+  "title": "Runs, a registered model and an alias, in your own MLflow store",
   "workbook": "07_mlops.ipynb",
   "hints": [
-   "Keep the rows whose `metrics.refusal_rate` is at most 0.30, then sort them by `metrics.cost`.",
-   "`runs[runs['metrics.refusal_rate'] <= 0.30].sort_values('metrics.cost')`: the first row's `run_id`. In MLflow the same query is `filter_string=\"metrics.refusal_rate <= 0.30\"`, `order_by=[\"metrics.cost ASC\"]`."
+   "Point MLflow at a SQLite file in your folder (`mlflow.set_tracking_uri` and `mlflow.set_registry_uri`, both `sqlite:///<folder>/mlflow.db`), create the experiment with its artifacts in the same folder, then `mlflow.set_experiment`.",
+   "Per model: `with mlflow.start_run(run_name=name):` log the param `kind` and the metric `cost`, then `info = mlflow.sklearn.log_model(model, name=\"model\", pip_requirements=[\"scikit-learn\"])`; then `client.create_model_version(\"workbook-model\", info.model_uri, run.info.run_id)` (after one `client.create_registered_model(\"workbook-model\")`).",
+   "`mlflow.MlflowClient().set_registered_model_alias(\"workbook-model\", \"champion\", version)` with the cheaper run's version; read it back with `get_model_version_by_alias`."
   ]
  },
  "7.2": {
@@ -327,19 +337,29 @@ HINTS = {
   ]
  },
  "7.4": {
-  "title": "A promotion gate",
+  "title": "A promotion gate that asks for evidence",
   "workbook": "07_mlops.ipynb",
   "hints": [
-   "Check fairness first: it applies whether or not there is a champion.",
-   "Then, if there is a champion: promote only if the cost is not higher (`<=`) and the AUC is at least the champion's minus 0.005."
+   "Fairness first: it applies whether or not there is a champion (`parity_gap` above MAX_GAP refuses).",
+   "With a champion: the differences are `candidate[\"costs\"] - champion[\"costs\"]`, application by application (the same applicants, in the same order). `bootstrap_upper(differences)` is how high the mean difference may really be.",
+   "Promote only if that upper bound is below -MARGIN (a saving beyond the margin, surely) and the AUC is at least the champion's minus MAX_AUC_DROP."
   ]
  },
  "7.5": {
   "title": "Place scenarios on the maturity levels",
   "workbook": "07_mlops.ipynb",
   "hints": [
-   "Level 0: every step is manual. Level 1: the *training pipeline* runs on its own (continuous training). Level 2: the *pipeline's code* is built, tested and deployed by CI/CD too.",
-   "Judge what is automated, not which tools are used or how good the checks are."
+   "Level 0: every step is manual. Level 1: the *training pipeline* runs on its own (continuous training), with data and model validation inside it. Level 2: the *pipeline's code* is built, tested and deployed by CI/CD too.",
+   "Judge what is automated, not which tools are used."
+  ]
+ },
+ "7.6": {
+  "title": "Version the data with DVC on a local remote",
+  "workbook": "07_mlops.ipynb",
+  "hints": [
+   "`from dvc.repo import Repo`; `repo = Repo.init(str(project), no_scm=True)` (no git needed); then, in `with repo.config.edit() as config:`, set `config[\"core\"][\"analytics\"] = False`, a remote `config[\"remote\"][\"local\"] = {\"url\": str(remote)}` and `config[\"core\"][\"remote\"] = \"local\"`.",
+   "Copy the data file into the project, `repo.add(str(path))`, then `repo.push()`.",
+   "Delete the file and `.dvc/cache`, then `Repo(str(project)).pull()` brings it back from the remote."
   ]
  },
  "8.1": {
