@@ -312,11 +312,12 @@ HINTS = {
   ]
  },
  "7.1": {
-  "title": "The best run under a constraint",
+  "title": "Runs, a registered model and an alias, in your own MLflow store",
   "workbook": "07_mlops.ipynb",
   "hints": [
-   "Keep the rows whose `metrics.refusal_rate` is at most 0.30, then sort them by `metrics.cost`.",
-   "`runs[runs['metrics.refusal_rate'] <= 0.30].sort_values('metrics.cost')`: the first row's `run_id`. In MLflow the same query is `filter_string=\"metrics.refusal_rate <= 0.30\"`, `order_by=[\"metrics.cost ASC\"]`."
+   "Point MLflow at a SQLite file in your folder (`mlflow.set_tracking_uri` and `mlflow.set_registry_uri`, both `sqlite:///<folder>/mlflow.db`), create the experiment with its artifacts in the same folder, then `mlflow.set_experiment`.",
+   "Per model: `with mlflow.start_run(run_name=name):` log the param `kind` and the metric `cost`, then `info = mlflow.sklearn.log_model(model, name=\"model\", pip_requirements=[\"scikit-learn\"])`; then `client.create_model_version(\"workbook-model\", info.model_uri, run.info.run_id)` (after one `client.create_registered_model(\"workbook-model\")`).",
+   "`mlflow.MlflowClient().set_registered_model_alias(\"workbook-model\", \"champion\", version)` with the cheaper run's version; read it back with `get_model_version_by_alias`."
   ]
  },
  "7.2": {
@@ -336,19 +337,29 @@ HINTS = {
   ]
  },
  "7.4": {
-  "title": "A promotion gate",
+  "title": "A promotion gate that asks for evidence",
   "workbook": "07_mlops.ipynb",
   "hints": [
-   "Check fairness first: it applies whether or not there is a champion.",
-   "Then, if there is a champion: promote only if the cost is not higher (`<=`) and the AUC is at least the champion's minus 0.005."
+   "Fairness first: it applies whether or not there is a champion (`parity_gap` above MAX_GAP refuses).",
+   "With a champion: the differences are `candidate[\"costs\"] - champion[\"costs\"]`, application by application (the same applicants, in the same order). `bootstrap_upper(differences)` is how high the mean difference may really be.",
+   "Promote only if that upper bound is below -MARGIN (a saving beyond the margin, surely) and the AUC is at least the champion's minus MAX_AUC_DROP."
   ]
  },
  "7.5": {
   "title": "Place scenarios on the maturity levels",
   "workbook": "07_mlops.ipynb",
   "hints": [
-   "Level 0: every step is manual. Level 1: the *training pipeline* runs on its own (continuous training). Level 2: the *pipeline's code* is built, tested and deployed by CI/CD too.",
-   "Judge what is automated, not which tools are used or how good the checks are."
+   "Level 0: every step is manual. Level 1: the *training pipeline* runs on its own (continuous training), with data and model validation inside it. Level 2: the *pipeline's code* is built, tested and deployed by CI/CD too.",
+   "Judge what is automated, not which tools are used."
+  ]
+ },
+ "7.6": {
+  "title": "Version the data with DVC on a local remote",
+  "workbook": "07_mlops.ipynb",
+  "hints": [
+   "`from dvc.repo import Repo`; `repo = Repo.init(str(project), no_scm=True)` (no git needed); then, in `with repo.config.edit() as config:`, set `config[\"core\"][\"analytics\"] = False`, a remote `config[\"remote\"][\"local\"] = {\"url\": str(remote)}` and `config[\"core\"][\"remote\"] = \"local\"`.",
+   "Copy the data file into the project, `repo.add(str(path))`, then `repo.push()`.",
+   "Delete the file and `.dvc/cache`, then `Repo(str(project)).pull()` brings it back from the remote."
   ]
  },
  "8.1": {

@@ -414,8 +414,8 @@ def _register_and_promote(report: Report, model, windows: cohorts.Windows, kind:
         mlflow.log_metrics(metrics)
         mlflow.set_tags({**tracking.provenance(train_frame), "reason": report.reason,
                          "gate": "pass" if decision.promote else "fail"})
-        model_dir = package(model, windows, metrics, Path(tempfile.mkdtemp(prefix="candidate-")),
-                            version=key[:8])
+        folder = tempfile.TemporaryDirectory(prefix="candidate-")  # the registry keeps its own copy
+        model_dir = package(model, windows, metrics, Path(folder.name), version=key[:8])
         with registry.lock():  # from "is it registered?" to the last alias move: one run at a time
             existing = registry.find_key(key)
             report.version = registry.register(model_dir, key=key, tags={"reason": report.reason})
@@ -425,6 +425,7 @@ def _register_and_promote(report: Report, model, windows: cohorts.Windows, kind:
                 registry.record_gate(report.version, decision.promote, str(decision))
             report.say(_promote(report.version, decision, judged_against))
             report.aliases = registry.aliases()
+        folder.cleanup()
 
 
 def _promote(version: int, decision: gates.Decision, judged_against: int | None) -> str:

@@ -361,7 +361,8 @@ def load(alias: str, name: str = MODEL_NAME):
 def load_checked(alias: str, name: str = MODEL_NAME):
     """``(model, card)`` of an alias, read with artifact.load_model (no MLflow at predict time)."""
     try:
-        return artifact.load_model(materialise(alias, name=name))
+        with tempfile.TemporaryDirectory(prefix=f"{name}-{alias}-") as folder:  # loaded into memory, then removed
+            return artifact.load_model(materialise(alias, folder, name=name))
     except artifact.ArtifactError as error:
         raise RegistryError(f"models:/{name}@{alias}: {error}") from None
 
@@ -371,6 +372,7 @@ def create_app(alias: str = CHAMPION, name: str = MODEL_NAME, **kwargs):
     from mlecourse.lender.serving import api
 
     try:
-        return api.create_app_from_dir(materialise(alias, name=name), **kwargs)
+        with tempfile.TemporaryDirectory(prefix=f"{name}-{alias}-") as folder:  # loaded into memory, then removed
+            return api.create_app_from_dir(materialise(alias, folder, name=name), **kwargs)
     except artifact.ArtifactError as error:
         raise RegistryError(f"models:/{name}@{alias}: {error}") from None
