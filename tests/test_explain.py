@@ -116,7 +116,6 @@ def test_explain_and_predict_agree_when_fields_are_missing(client, refused):
 
 def test_every_input_that_reveals_the_group_is_reviewed_before_its_reason_is_given(fitted):
     from mlecourse.lender.responsible import fairness
-    from mlecourse.lender.data.loading import load_loans
 
     _model, train, test = fitted
     proxies = fairness.proxy_strength(train, test, features.RAW_FEATURES)

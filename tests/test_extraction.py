@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlecourse.lender import business, features
+from mlecourse.lender import features
 from mlecourse.lender.responsible import age_rule, extraction
 from mlecourse.lender.service import compose
 from mlecourse.lender.serving import api

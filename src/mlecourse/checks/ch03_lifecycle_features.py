@@ -165,7 +165,7 @@ def _split_cases() -> list[compare.Case]:
                                 "they are the future and belong to neither part")
                 on_cut = [r for r in extra + lacking if dates[r] in (pd.Timestamp(start), pd.Timestamp(end))]
                 if on_cut:
-                    raise Wrong(f"a row dated exactly on a cut is in the wrong part: a cut date "
+                    raise Wrong("a row dated exactly on a cut is in the wrong part: a cut date "
                                 "starts the next part")
                 if any(dates[r] >= pd.Timestamp(start) for r in extra) and part == "train":
                     raise Wrong("train holds rows from the validation period or later: a random "

@@ -14,6 +14,7 @@ behind the service's guard and validated by its own application schema.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
