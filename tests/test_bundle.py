@@ -273,10 +273,14 @@ def test_the_bundle_carries_the_checks_references_and_the_guide_says_so(tmp_path
     reference answers ship with them; the instructor guide tells instructors so."""
     bundle.course_files(ROOT, tmp_path, with_solutions=False)
     checks = sorted((tmp_path / "src" / "mlecourse" / "checks").glob("ch[0-9][0-9]_*.py"))
-    assert checks and all("def ref_" in path.read_text() for path in checks)
+    # the capstone's check computes the case's truths from its data instead of holding references
+    assert checks and all("def ref_" in path.read_text() or "def reference_submission" in path.read_text()
+                          for path in checks)
+    assert "def reference_submission" in (tmp_path / "src/mlecourse/checks/ch11_capstone.py").read_text()
     assert not (tmp_path / "solutions").exists() and not (tmp_path / "instructors").exists()
     guide = (ROOT / "instructors" / "guide.md").read_text()
     assert "**The bundle holds the checks' reference answers.**" in guide and "`ref_duplicates`" in guide
+    assert "`reference_submission`" in guide
 
 
 def test_each_target_resolves_every_patch_range_its_markers_name(tmp_path):

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -248,7 +249,8 @@ def test_ctrl_c_reaches_the_foreground_job_alone():
     if pid == 0:
         os.execv(sys.executable, [sys.executable, "-c", script])
     out, deadline, sent = b"", time.monotonic() + 60, False
-    while time.monotonic() < deadline and b"job ended" not in out:
+    # read until the line is whole: "job ended with" and its code may come in two reads
+    while time.monotonic() < deadline and not re.search(rb"job ended with [^\r\n]*\r?\n", out):
         if select.select([fd], [], [], 0.2)[0]:
             try:
                 out += os.read(fd, 4096)

@@ -30,7 +30,7 @@ from mlecourse.paths import CHAPTERS_DIR  # noqa: E402
 
 # From each chapter's instructor notes ("Timing"): minutes for a learner new
 # to the topic; in the room, the exercises that carry the chapter's main idea,
-# few enough that the two-day track (eight chapters) keeps its days.
+# few enough that the two-day track (seven chapters and the capstone) keeps its days.
 SEED = {
     "01_the_ml_engineer": ({"1.1": 5, "1.2": 10, "1.3": 5, "1.4": 15, "1.5": 25, "1.6": 20},
                            {}, ["1.1", "1.2", "1.3"]),

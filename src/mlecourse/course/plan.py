@@ -333,9 +333,13 @@ TRACKS = (
     Track("one-day", 1, (2, 3, 4, 5, 11),
           "the data, the lifecycle, model development and deployment: the core of the job; the capstone "
           "presented and its first step done in the room, the rest a take-home project"),
-    Track("two-day", 2, (1, 2, 3, 4, 5, 6, 7, 8, 9, 11),
-          "every chapter's teaching; the first exercises of each in the room, the rest as homework; the "
-          "capstone presented at the end, its first step in the room, the rest a take-home project"),
+    Track("two-day", 2, (2, 3, 4, 5, 6, 7, 8, 11),
+          "the production core: data to deployment, monitoring, MLOps and responsible AI, each chapter's "
+          "teaching with its first exercises in the room and the rest as homework; chapter 1 read before "
+          "day 1; the capstone presented at the end, its first step in the room, the rest a take-home project"),
+    Track("three-day", 3, (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
+          "every chapter, LLM systems and careers included, with each chapter's first exercises in the "
+          "room; the capstone presented at the end, its first step in the room, the rest a take-home project"),
 )
 
 
