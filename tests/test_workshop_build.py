@@ -145,6 +145,17 @@ def test_a_capstone_truth_on_a_page_is_found_and_the_notes_that_state_them_are_r
     assert workshop_build.leaks(html) == []
 
 
+def test_the_write_up_s_template_headings_are_not_answers_but_its_sentences_are(tmp_path):
+    html = tmp_path / "html"
+    html.mkdir()
+    (html / "page.html").write_text("<h2>## Monitoring an LLM feature</h2>")
+    assert workshop_build.leaks(html) == []  # "## Monitoring" is every learner's template
+    answer = next(line for line in workshop_build.solution_lines(SOLUTIONS_DIR / "11_capstone.ipynb")
+                  if line.startswith("Replaying 2025 through the service"))
+    (html / "page.html").write_text(f"<p>{answer}</p>")
+    assert workshop_build.leaks(html)
+
+
 @pytest.mark.parametrize("path", ["chapters/11_capstone.ipynb", "exercises/11_capstone.ipynb", "intro.md",
                                   "data/capstone/README.md", "instructors/live/11_capstone.yml"])
 def test_no_page_a_learner_reads_states_a_capstone_truth(path):
