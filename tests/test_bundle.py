@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path
 
 import bundle_wheels
+import packaging.utils
 import pytest
 
 from mlecourse.course import bundle
@@ -300,3 +301,18 @@ def test_each_target_resolves_every_patch_range_its_markers_name(tmp_path):
         (wheelhouse / name).write_bytes(b"")
     assert bundle.missing_wheels(lock, wheelhouse, [linux311]) == [
         "soupsieve==4.1.3 for linux-x86_64-py3.11 (Python 3.11.5+)"]
+
+
+def test_a_compiled_source_only_pin_built_here_serves_this_machine_s_target_alone():
+    """llama-cpp-python is published as source only: the wheel built on the instructor's
+    machine goes into the wheelhouse for that machine's target, never for another."""
+    import platform as host
+    here = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    wheel = f"llama_cpp_python-0.3.36-{here}-{here}-linux_{host.machine()}.whl"
+    mine = bundle.TARGETS.get(f"linux-{host.machine()}-py{sys.version_info.major}.{sys.version_info.minor}")
+    assert mine is not None and sys.platform == "linux"
+    assert bundle._serves(wheel, mine)
+    assert not bundle._serves(wheel, bundle.TARGETS["macos-arm64-py3.11"])
+    other = "3.12" if mine.python == "3.11" else "3.11"
+    assert not bundle._serves(wheel, bundle.TARGETS[f"linux-x86_64-py{other}"])
+    assert mine.accepts(packaging.utils.parse_wheel_filename(wheel)[3])  # missing_wheels counts it

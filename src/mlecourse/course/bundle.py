@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -132,7 +133,8 @@ def _platform_matches(tag: str, wanted: str) -> bool:
 
 # pip download does not widen a --platform to the older tags it serves: list them.
 LINUX = tuple(f"manylinux_2_{v}_x86_64" for v in (34, 31, 28, 27, 24, 17, 12, 5)) + (
-    "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64")
+    "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
+    "linux_x86_64")  # a wheel built from source on such a machine (llama-cpp-python)
 MACOS = tuple(f"macosx_{v}_0_{arch}" for v in (14, 13, 12, 11) for arch in ("arm64", "universal2")) + (
     "macosx_10_9_universal2",)
 
@@ -224,7 +226,7 @@ def download(lock: Path, wheelhouse: Path, targets: list[Target]) -> None:
                 if failed is None:
                     break
                 wanted = [w for w in wanted if canonicalize_name(w.split("==")[0]) != canonicalize_name(failed.split("==")[0])]
-                _build_pure_wheel(_with_hashes(failed, known), wheelhouse)
+                _build_wheel(_with_hashes(failed, known), wheelhouse, target)
             else:
                 raise BundleError("too many source-only packages; build their wheels by hand into the wheelhouse")
 
@@ -246,17 +248,31 @@ def _pip_download(wanted: list[str], wheelhouse: Path, target: Target, python: s
     return missing[1]
 
 
-def _build_pure_wheel(requirement: str, wheelhouse: Path) -> None:
+def _build_wheel(requirement: str, wheelhouse: Path, target: Target) -> None:
+    """Build a source-only pin into a wheel. A pure-Python one serves every target; one
+    with compiled code (llama-cpp-python) only the target this machine is, and is left
+    out for the others, which ``missing_wheels`` then names (build it on such a machine)."""
+    name = requirement.split()[0]
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "req.txt").write_text(requirement + "\n")  # the sdist is checked against the lock
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-binary", ":all:",
                         "-w", tmp, "-r", str(Path(tmp) / "req.txt")], check=True, capture_output=True)
         for wheel in Path(tmp).glob("*.whl"):
-            if not wheel.name.endswith("-none-any.whl"):
-                raise BundleError(f"{requirement} has no wheel for every platform and is not pure Python: "
-                                  "build its wheel on each target platform into the wheelhouse")
-            shutil.copy2(wheel, wheelhouse / wheel.name)
-    print(f"  built {requirement.split()[0]} from source (pure Python)", flush=True)
+            if wheel.name.endswith("-none-any.whl") or _serves(wheel.name, target):
+                shutil.copy2(wheel, wheelhouse / wheel.name)
+                print(f"  built {name} from source for {'every target' if 'none-any' in wheel.name else target.name}",
+                      flush=True)
+            else:
+                print(f"  {name} is published as source only and compiles code: its wheel for {target.name} "
+                      "must be built on such a machine (see the instructor guide)", flush=True)
+
+
+def _serves(wheel_name: str, target: Target) -> bool:
+    """Whether a wheel built here installs on ``target`` (same Python and platform as this machine)."""
+    tags = parse_wheel_filename(wheel_name)[3]
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return here == target.python and sys.platform == target.sys_platform \
+        and platform.machine() == target.machine and target.accepts(tags)
 
 
 def dirty(root: Path) -> list[str]:
