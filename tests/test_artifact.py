@@ -86,6 +86,21 @@ def test_save_creates_the_directory_and_returns_it(tmp_path, model, data):
     assert artifact.read_card(target)["created"]  # defaults to now
 
 
+
+def test_a_second_load_is_a_copy_of_the_vetted_model_and_a_changed_file_is_checked_again(saved, data, tmp_path):
+    first, _ = artifact.load_model(saved)
+    second, _ = artifact.load_model(saved)  # the same bytes: answered from this process's loads
+    assert second is not first
+    second.set_params(model__max_iter=1)  # the caller's copy is its own
+    X, _ = features.features_and_target(data[1].head(200))
+    np.testing.assert_array_equal(artifact.load_model(saved)[0].predict_proba(X), first.predict_proba(X))
+    bad = copy_dir(saved, tmp_path / "changed-after-load")
+    blob = bytearray((bad / artifact.MODEL_FILE).read_bytes())
+    blob[len(blob) // 3] ^= 0xFF
+    (bad / artifact.MODEL_FILE).write_bytes(bytes(blob))
+    with pytest.raises(ArtifactError, match="SHA-256 mismatch"):
+        artifact.load_model(bad)
+
 # --- refusals ---------------------------------------------------------------------
 
 def test_tampered_model_file_is_refused_naming_the_file(saved, tmp_path):

@@ -25,6 +25,7 @@ Command line (writes the course's model, used by the Dockerfile)::
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 import json
 import pickle
@@ -181,6 +182,10 @@ def load_model(directory, *, expected_fingerprint: str | None = None):
             f"{model_path}: SHA-256 mismatch: the file hashes to {actual[:16]}..., "
             f"{CARD_FILE} expects {str(card['model_sha256'])[:16]}...; "
             "the file was changed or replaced after it was saved")
+    if expected_fingerprint is not None:
+        _check_fingerprint(directory, card, expected_fingerprint)
+    if actual in _LOADED:  # these very bytes were vetted and loaded by this process already
+        return copy.deepcopy(_LOADED[actual]), card
     try:
         untrusted = sio.get_untrusted_types(file=model_path)
     except Exception as error:  # not a zip, corrupt schema, ...
@@ -189,17 +194,30 @@ def load_model(directory, *, expected_fingerprint: str | None = None):
     if refused:
         raise ArtifactError(f"{model_path}: holds types nobody vetted: {', '.join(refused)}; "
                             "add a type to artifact.TRUSTED_TYPES only after reading its code")
-    if expected_fingerprint is not None:
-        recorded = card["training_data"].get("fingerprint")
-        if recorded != expected_fingerprint:
-            raise ArtifactError(
-                f"{directory / CARD_FILE}: training-data fingerprint mismatch: the model was "
-                f"trained on data {str(recorded)[:16]}..., expected {expected_fingerprint[:16]}...")
     try:
         model = sio.load(model_path, trusted=list(untrusted))
     except Exception as error:
         raise ArtifactError(f"{model_path}: could not be loaded ({error})") from None
-    return model, card
+    _LOADED[actual] = model
+    while len(_LOADED) > _KEEP:
+        _LOADED.pop(next(iter(_LOADED)))
+    return copy.deepcopy(model), card
+
+
+# Models loaded by this process, by their file's SHA-256: loading a version again (the
+# registry's champion, read by the gate and then by the service) costs a copy, not a
+# second unpacking of the file. The key is the content, checked above, so a changed
+# file is never answered from here; the caller gets its own copy to change.
+_LOADED: dict[str, object] = {}
+_KEEP = 8
+
+
+def _check_fingerprint(directory: Path, card: dict, expected: str) -> None:
+    recorded = card["training_data"].get("fingerprint")
+    if recorded != expected:
+        raise ArtifactError(
+            f"{directory / CARD_FILE}: training-data fingerprint mismatch: the model was "
+            f"trained on data {str(recorded)[:16]}..., expected {expected[:16]}...")
 
 
 # --- why not pickle ---------------------------------------------------------------
