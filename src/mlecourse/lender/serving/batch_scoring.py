@@ -75,7 +75,10 @@ def score_dask(client, model, base: pd.DataFrame, total_rows: int,
                chunk_rows: int = CHUNK_ROWS) -> dict:
     """The same chunks as :func:`score_pandas`, one task each, on ``client``'s workers."""
     start = time.perf_counter()
-    model_f, base_f = client.scatter([model, base], broadcast=True)
+    # hash=False: keys of their own. Scattered by content, the same model and rows would take
+    # the keys of the previous job's data while the scheduler may still be releasing them, and
+    # dask.distributed can then wait for ever (this hung a test run that scattered them twice).
+    model_f, base_f = client.scatter([model, base], broadcast=True, hash=False)
     chunks = plan(total_rows, chunk_rows)
     futures = client.map(score_chunk, [model_f] * len(chunks), [base_f] * len(chunks),
                          [r for r, _ in chunks], [s for _, s in chunks], pure=False)
